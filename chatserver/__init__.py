@@ -1,0 +1,3 @@
+"""Realtime chat and community server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,44 @@
+"""What every action is given: the services it may use and who is asking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from chatserver.broker import Broker, Event
+from chatserver.db import Database
+from chatserver.mail import Mailer
+from chatserver.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    broker: Broker
+    mailer: Mailer
+
+    async def publish(self, *events: Event) -> None:
+        """Call only after the commit: a subscriber may read what the event names."""
+        for event in events:
+            try:
+                await self.broker.publish(event)
+            except Exception:
+                # The write is committed; a lost notification is repaired by `sync`.
+                log.exception("publishing %s failed", event.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    user_id: UUID
+    session_id: UUID
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

@@ -1,0 +1,38 @@
+"""The broker interface and the event it carries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One server-to-client event for the sockets in `rooms`.
+
+    `skip_sid` leaves out the socket that caused it; `disconnect` closes the
+    receiving sockets once it has been sent (used for `session:revoked`).
+    """
+
+    name: str
+    data: dict[str, Any]
+    rooms: tuple[str, ...]
+    skip_sid: str | None = None
+    disconnect: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+Deliver = Callable[[Event], Awaitable[None]]
+
+
+class Broker(Protocol):
+    async def publish(self, event: Event) -> None:
+        """Hand `event` to every process; never raises for a delivery problem."""
+
+    def on_event(self, deliver: Deliver) -> None:
+        """Register this process's deliverer for events that arrive."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,61 @@
+"""The error codes of the client contract, shared by HTTP and Socket.IO."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HTTP_STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "invalid": 422,
+    "conflict": 409,
+    "version_conflict": 412,
+    "rate_limited": 429,
+    "payload_too_large": 413,
+    "limit_reached": 429,
+    "unavailable": 503,
+    "internal": 500,
+}
+
+
+class ApiError(Exception):
+    """An answer the client is meant to see: a code from the contract, a message, details."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        assert code in HTTP_STATUS, code
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+    def as_ack(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"ok": False, "error": error}
+
+
+def unauthorized(message: str = "authentication required") -> ApiError:
+    return ApiError("unauthorized", message)
+
+
+def forbidden(message: str = "not allowed") -> ApiError:
+    return ApiError("forbidden", message)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError("not_found", f"{what} not found")
+
+
+def conflict(message: str, **details: Any) -> ApiError:
+    return ApiError("conflict", message, details or None)
+
+
+def invalid(fields: dict[str, str], message: str = "invalid input") -> ApiError:
+    """`fields` maps a field name (dotted for nesting) to what is wrong with it."""
+    return ApiError("invalid", message, {"fields": fields})

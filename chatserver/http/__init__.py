@@ -1,0 +1,1 @@
+"""HTTP: the route table, middleware, thin handlers, and the OpenAPI document."""

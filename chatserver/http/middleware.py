@@ -1,0 +1,66 @@
+"""Request id, errors as problem+json, access log and metrics, for every request."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+
+from chatserver import logs, metrics
+from chatserver.errors import ApiError
+from chatserver.http.api import PRINCIPAL
+from chatserver.http.problem import problem_response
+
+log = logging.getLogger("chatserver.http")
+
+_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
+                 412: "version_conflict", 413: "payload_too_large", 415: "invalid", 422: "invalid",
+                 429: "rate_limited", 503: "unavailable"}
+
+
+def _route_label(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def request_context(request: web.Request, handler) -> web.StreamResponse:
+    rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    request_token = logs.request_id.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await _answer(request, handler)
+        status = response.status
+        response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        principal = request.get(PRINCIPAL)
+        elapsed = time.perf_counter() - started
+        metrics.HTTP_REQUESTS.labels(request.method, _route_label(request), str(status)).observe(elapsed)
+        if not request.path.startswith(("/healthz", "/readyz", "/metrics", "/socket.io")):
+            log.info("%s %s %s", request.method, request.path, status, extra={
+                "status": status, "ms": round(elapsed * 1000, 1),
+                "userId": str(principal.user_id) if principal else None,
+            })
+        logs.request_id.reset(request_token)
+
+
+async def _answer(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return problem_response(error)
+    except web.HTTPRequestEntityTooLarge:
+        return problem_response(ApiError("payload_too_large", "request body is too large"))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _STATUS_CODES.get(exc.status, "invalid" if exc.status < 500 else "internal")
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return problem_response(ApiError(code, exc.reason or code), status=exc.status, headers=allow)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return problem_response(ApiError("internal", "internal error"))

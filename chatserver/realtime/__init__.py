@@ -1,0 +1,1 @@
+"""Socket.IO: the server, event handlers, rooms, presence and delivery of broker events."""

@@ -1,0 +1,143 @@
+"""Settings read from environment variables, validated once at start.
+
+Every knob the server has is here, with its default, so that README's
+configuration table and this file can be read side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+
+class SettingsError(ValueError):
+    """A bad value in the environment; the message names the variable."""
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _optional_text(value: str) -> str | None:
+    return value or None
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"expected a number from {low} to {high}, got {number}")
+        return number
+
+    return parse
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _url(*schemes: str) -> Callable[[str], str | None]:
+    def parse(value: str) -> str | None:
+        if not value:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in schemes:
+            raise ValueError(f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return value
+
+    return parse
+
+
+def _origins(value: str) -> list[str] | str:
+    value = value.strip()
+    if value == "*":
+        return "*"
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+def _env(name: str, parse: Callable[[str], Any], default: str, doc: str) -> Any:
+    return dataclasses.field(default=None, metadata={"env": name, "parse": parse, "default": default, "doc": doc})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    host: str = _env("HOST", _text, "0.0.0.0", "Address to listen on.")
+    port: int = _env("PORT", _int_in(0, 65535), "8080", "Port to listen on.")
+    database_url: str | None = _env(
+        "DATABASE_URL", _url("postgres", "postgresql"), "",
+        "PostgreSQL URL. Unset: an embedded PostgreSQL under CHAT_DATA_DIR.")
+    redis_url: str | None = _env(
+        "REDIS_URL", _url("redis", "rediss", "unix"), "",
+        "Redis URL. Unset: in-process fan-out, presence and rate limits (one process only).")
+    data_dir: Path = _env("CHAT_DATA_DIR", Path, "./var", "Embedded database and uploaded files.")
+    db_pool_min: int = _env("DB_POOL_MIN", _int_in(1, 100), "2", "Smallest PostgreSQL pool size.")
+    db_pool_max: int = _env("DB_POOL_MAX", _int_in(1, 500), "20", "Largest PostgreSQL pool size.")
+    migrate_on_start: bool = _env(
+        "MIGRATE_ON_START", _bool, "true", "Apply pending migrations when the server starts.")
+    access_token_ttl: int = _env(
+        "ACCESS_TOKEN_TTL", _int_in(60, 7 * 86400), "3600", "Access token lifetime, seconds.")
+    refresh_token_ttl: int = _env(
+        "REFRESH_TOKEN_TTL", _int_in(3600, 365 * 86400), str(30 * 86400),
+        "Refresh token (session) lifetime, seconds.")
+    password_reset_ttl: int = _env(
+        "PASSWORD_RESET_TTL", _int_in(60, 7 * 86400), "3600", "Password reset token lifetime, seconds.")
+    public_url: str = _env(
+        "PUBLIC_URL", _url("http", "https"), "http://localhost:8080",
+        "The address users reach the server at; used in links sent by mail.")
+    smtp_url: str | None = _env(
+        "SMTP_URL", _url("smtp", "smtps"), "",
+        "smtp://user:password@host:port for outgoing mail. Unset: mail is written to CHAT_DATA_DIR/outbox.")
+    mail_from: str = _env("MAIL_FROM", _text, "chat@localhost", "Sender address of outgoing mail.")
+    max_request_bytes: int = _env(
+        "MAX_REQUEST_BYTES", _int_in(1024, 1 << 30), str(1 << 20), "Largest JSON request body.")
+    max_frame_bytes: int = _env(
+        "MAX_FRAME_BYTES", _int_in(1 << 20, 64 << 20), str(1 << 20),
+        "Largest Socket.IO frame; a bigger one closes the connection.")
+    cors_origins: list[str] | str = _env(
+        "CORS_ORIGINS", _origins, "*", "Origins allowed for Socket.IO and HTTP, comma separated, or *.")
+    log_level: str = _env("LOG_LEVEL", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = _env("LOG_JSON", _bool, "true", "One JSON object per log line.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for field in dataclasses.fields(cls):
+            meta = field.metadata
+            raw = environ.get(meta["env"], meta["default"])
+            try:
+                values[field.name] = meta["parse"](raw)
+            except ValueError as exc:
+                problems.append(f"{meta['env']}={raw!r}: {exc}")
+        if problems:
+            raise SettingsError("bad configuration:\n  " + "\n  ".join(problems))
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.db_pool_min > settings.db_pool_max:
+            raise SettingsError("bad configuration:\n  DB_POOL_MIN is larger than DB_POOL_MAX")
+        return settings
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) rows, for README and `chatserver settings`."""
+        return [(f.metadata["env"], f.metadata["default"], f.metadata["doc"]) for f in dataclasses.fields(cls)]
