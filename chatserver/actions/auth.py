@@ -10,9 +10,14 @@ from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event, rooms
 from chatserver.errors import ApiError, conflict, unauthorized
 from chatserver.schemas.accounts import (
-    LoginIn, PasswordResetConfirmIn, PasswordResetIn, RefreshIn, RegisterIn, TokensOut,
+    LoginIn,
+    Me,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RefreshIn,
+    RegisterIn,
+    TokensOut,
 )
-from chatserver.schemas.accounts import Me
 from chatserver.security.passwords import hash_password, verify_password
 from chatserver.security.tokens import new_token, token_hash
 from chatserver.store import password_resets, sessions, users

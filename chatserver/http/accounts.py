@@ -7,8 +7,17 @@ from uuid import UUID
 from chatserver.actions import auth, me
 from chatserver.http.api import Api, Context, Reply
 from chatserver.schemas.accounts import (
-    Accepted, LoginIn, MeOut, MeUpdateIn, PasswordResetConfirmIn, PasswordResetIn, RefreshIn, RegisterIn,
-    SessionList, TokensOut, UserOut,
+    Accepted,
+    LoginIn,
+    MeOut,
+    MeUpdateIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RefreshIn,
+    RegisterIn,
+    SessionList,
+    TokensOut,
+    UserOut,
 )
 
 api = Api()

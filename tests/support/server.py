@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from chatserver.app import create_app
 from chatserver.settings import Settings
@@ -17,7 +18,7 @@ from chatserver.settings import Settings
 class Response:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
 
 
 @dataclass
@@ -64,7 +65,7 @@ class RunningServer:
                 body = await resp.json(content_type=None) if text else None
             except ValueError:
                 body = text
-            return Response(resp.status, body, dict(resp.headers))
+            return Response(resp.status, body, CIMultiDict(resp.headers))
 
     async def account(self, username: str | None = None, password: str = "correct horse battery") -> Account:
         """Register and sign in a new user."""

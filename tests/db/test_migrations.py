@@ -1,0 +1,71 @@
+"""Migrations: applied in order, once, even when several processes start together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import asyncpg
+
+from chatserver.db.migrations import discover
+
+
+async def test_concurrent_processes_apply_each_migration_exactly_once(postgres):
+    name = await postgres.create_database(template=None)
+    url = postgres.url(name)
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "LOG_JSON": "false"}
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "chatserver", "migrate", env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            for _ in range(4)
+        ]
+        outputs = await asyncio.gather(*(process.communicate() for process in processes))
+        assert all(process.returncode == 0 for process in processes), outputs
+        stdout = [out.decode() for out, _ in outputs]
+        files = [migration.name for migration in discover()]
+        # Exactly one process applied the files; the others found nothing to do.
+        appliers = [text for text in stdout if text.startswith("applied:")]
+        assert len(appliers) == 1, stdout
+        assert sum("up to date" in text for text in stdout) == 3
+
+        conn = await asyncpg.connect(url)
+        try:
+            recorded = [row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations ORDER BY version")]
+            assert recorded == files
+            assert await conn.fetchval("SELECT count(*) FROM users") == 0
+        finally:
+            await conn.close()
+    finally:
+        await postgres.drop_database(name)
+
+
+async def test_migrating_an_up_to_date_database_changes_nothing(database_url):
+    from chatserver.db.migrations import migrate
+
+    assert await migrate(database_url) == []
+
+
+async def test_a_failing_migration_rolls_back_and_is_not_recorded(postgres, tmp_path):
+    from chatserver.db.migrations import migrate
+
+    (tmp_path / "001_good.sql").write_text("CREATE TABLE good (id int);")
+    (tmp_path / "002_bad.sql").write_text("CREATE TABLE half (id int); SELECT * FROM no_such_table;")
+    name = await postgres.create_database(template=None)
+    url = postgres.url(name)
+    try:
+        try:
+            await migrate(url, tmp_path)
+            raise AssertionError("the bad migration should fail")
+        except asyncpg.UndefinedTableError:
+            pass
+        conn = await asyncpg.connect(url)
+        try:
+            assert [r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")] == ["001_good.sql"]
+            assert await conn.fetchval("SELECT to_regclass('half')") is None
+        finally:
+            await conn.close()
+    finally:
+        await postgres.drop_database(name)
