@@ -16,10 +16,23 @@ from chatserver.broker import MemoryBroker
 from chatserver.db import connect
 from chatserver.db.embedded import EmbeddedPostgres
 from chatserver.db.migrations import apply_pending
-from chatserver.http import accounts, health, openapi
+from chatserver.files import LocalFileStore
+from chatserver.http import (
+    accounts,
+    attachments,
+    channels,
+    conversations,
+    health,
+    messages,
+    openapi,
+    search,
+    workspaces,
+)
 from chatserver.http.api import SERVICES
 from chatserver.http.middleware import request_context
 from chatserver.mail import FileOutbox, SmtpMailer
+from chatserver.presence import MemoryPresence, MemoryTyping
+from chatserver.ratelimit import MemoryRateLimiter
 from chatserver.realtime.server import Realtime
 from chatserver.settings import Settings
 
@@ -28,7 +41,7 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 REALTIME = web.AppKey("realtime", Realtime)
 
-API_MODULES = [accounts]
+API_MODULES = [accounts, workspaces, channels, messages, conversations, attachments, search]
 
 
 async def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -51,7 +64,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await broker.start()
     mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url \
         else FileOutbox(settings.data_dir / "outbox", settings.mail_from)
-    svc = Services(settings=settings, db=db, broker=broker, mailer=mailer)
+    svc = Services(settings=settings, db=db, broker=broker, mailer=mailer, presence=MemoryPresence(),
+                   typing=MemoryTyping(), limiter=MemoryRateLimiter(),
+                   files=LocalFileStore(settings.data_dir / "uploads"))
     app[SERVICES] = svc
     realtime = app[REALTIME]
     realtime.start(svc)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from chatserver.ratelimit.base import Rule, parse_rule
+
 
 class SettingsError(ValueError):
     """A bad value in the environment; the message names the variable."""
@@ -112,6 +114,16 @@ class Settings:
     max_frame_bytes: int = _env(
         "MAX_FRAME_BYTES", _int_in(1 << 20, 64 << 20), str(1 << 20),
         "Largest Socket.IO frame; a bigger one closes the connection.")
+    max_message_chars: int = _env(
+        "MAX_MESSAGE_CHARS", _int_in(1, 1_000_000), "40000", "Longest message content, in characters.")
+    max_upload_bytes: int = _env(
+        "MAX_UPLOAD_BYTES", _int_in(1024, 1 << 31), str(10 << 20), "Largest attachment upload.")
+    rate_send: Rule = _env("RATE_LIMIT_SEND", parse_rule, "60/10", "Messages a user may send: COUNT/SECONDS.")
+    rate_edit: Rule = _env("RATE_LIMIT_EDIT", parse_rule, "30/10", "Edits, deletes and pins a user may make.")
+    rate_reaction: Rule = _env("RATE_LIMIT_REACTION", parse_rule, "60/10", "Reactions a user may add or remove.")
+    rate_typing: Rule = _env("RATE_LIMIT_TYPING", parse_rule, "30/10", "Typing notices a user may send.")
+    rate_auth: Rule = _env(
+        "RATE_LIMIT_AUTH", parse_rule, "20/60", "Sign-ups, sign-ins and reset requests per client address.")
     cors_origins: list[str] | str = _env(
         "CORS_ORIGINS", _origins, "*", "Origins allowed for Socket.IO and HTTP, comma separated, or *.")
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR.")

@@ -8,7 +8,11 @@ from uuid import UUID
 
 from chatserver.broker import Broker, Event
 from chatserver.db import Database
+from chatserver.errors import ApiError
+from chatserver.files import FileStore
 from chatserver.mail import Mailer
+from chatserver.presence import PresenceTracker, TypingTracker
+from chatserver.ratelimit import RateLimiter, Rule
 from chatserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,6 +24,17 @@ class Services:
     db: Database
     broker: Broker
     mailer: Mailer
+    presence: PresenceTracker
+    typing: TypingTracker
+    limiter: RateLimiter
+    files: FileStore
+
+    async def limit(self, action: str, key: object, rule: Rule) -> None:
+        """Spend one of the caller's `action` tokens, or answer `rate_limited`."""
+        retry_after = await self.limiter.hit(f"{action}:{key}", rule)
+        if retry_after is not None:
+            raise ApiError("rate_limited", f"too many {action} requests",
+                           {"retryAfter": round(retry_after, 3)})
 
     async def publish(self, *events: Event) -> None:
         """Call only after the commit: a subscriber may read what the event names."""

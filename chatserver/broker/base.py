@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -11,16 +11,17 @@ from typing import Any, Protocol
 class Event:
     """One server-to-client event for the sockets in `rooms`.
 
-    `skip_sid` leaves out the socket that caused it; `disconnect` closes the
-    receiving sockets once it has been sent (used for `session:revoked`).
+    `skip_sid` leaves out the socket that caused it and `skip_user` every
+    socket of that user (typing goes to everyone but the typer); `disconnect`
+    closes the receiving sockets once it has been sent (`session:revoked`).
     """
 
     name: str
     data: dict[str, Any]
     rooms: tuple[str, ...]
     skip_sid: str | None = None
+    skip_user: str | None = None
     disconnect: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 Deliver = Callable[[Event], Awaitable[None]]

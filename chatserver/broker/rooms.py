@@ -11,3 +11,15 @@ def user(user_id: UUID | str) -> str:
 
 def session(session_id: UUID | str) -> str:
     return f"session:{session_id}"
+
+
+def workspace(workspace_id: UUID | str) -> str:
+    return f"workspace:{workspace_id}"
+
+
+def channel(channel_id: UUID | str) -> str:
+    return f"channel:{channel_id}"
+
+
+def conversation(conversation_id: UUID | str) -> str:
+    return f"conversation:{conversation_id}"

@@ -57,6 +57,16 @@ class Context:
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)
 
+    def if_match_version(self) -> int | None:
+        """The version an `If-Match: "N"` header asks for; None without the header or with `*`."""
+        value = self.header("If-Match")
+        if value is None or value.strip() == "*":
+            return None
+        tag = value.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit():
+            raise invalid({"If-Match": 'expected an ETag such as "3"'})
+        return int(tag)
+
 
 Handler = Callable[..., Awaitable[BaseModel | Reply | None]]
 
@@ -165,6 +175,8 @@ class Api:
             if endpoint.body is not None and endpoint.body_kind == "json":
                 kwargs["body"] = parse(endpoint.body, await _read_json(request))
             result = await endpoint.handler(Context(request, svc, principal), **kwargs)
+            if isinstance(result, web.StreamResponse):  # a file, or another non-JSON answer
+                return result
             reply = result if isinstance(result, Reply) else Reply(result, status=endpoint.status)
             return _json_response(reply)
 

@@ -1,0 +1,111 @@
+"""Who may do what to a workspace, channel, conversation or message.
+
+Every check answers `not_found` when the caller may not even know the thing
+exists, and `forbidden` when they may see it but not do this to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from chatserver.actions.context import Principal
+from chatserver.broker import rooms
+from chatserver.errors import ApiError, forbidden, not_found
+from chatserver.store import channels, conversations, messages, workspaces
+
+RANK = {"GUEST": 0, "MEMBER": 1, "MODERATOR": 2, "ADMIN": 3, "OWNER": 4}
+
+
+def at_least(role: str | None, wanted: str) -> bool:
+    return role is not None and RANK[role] >= RANK[wanted]
+
+
+async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal: Principal,
+                         wanted: str = "GUEST") -> asyncpg.Record:
+    """The workspace with the caller's role, if they hold at least `wanted`."""
+    workspace = await workspaces.for_member(conn, workspace_id, principal.user_id)
+    if workspace is None:
+        raise not_found("workspace")
+    if not at_least(workspace["role"], wanted):
+        raise forbidden(f"needs the {wanted} role in this workspace")
+    return workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A channel or direct conversation the caller takes part in."""
+
+    kind: str  # "channel" or "conversation"
+    record: asyncpg.Record
+    channel_role: str | None = None
+    workspace_role: str | None = None
+
+    @property
+    def id(self) -> UUID:
+        return self.record["id"]
+
+    @property
+    def room(self) -> str:
+        return rooms.channel(self.id) if self.kind == "channel" else rooms.conversation(self.id)
+
+    @property
+    def archived(self) -> bool:
+        return self.kind == "channel" and self.record["is_archived"]
+
+    def ids(self) -> dict[str, UUID | None]:
+        """channel_id / conversation_id keyword arguments for the store."""
+        return {"channel_id": self.id if self.kind == "channel" else None,
+                "conversation_id": self.id if self.kind == "conversation" else None}
+
+    def require_writable(self) -> None:
+        if self.archived:
+            raise forbidden("the channel is archived: it is read-only")
+
+    def may_moderate(self) -> bool:
+        return self.kind == "channel" and (at_least(self.channel_role, "MODERATOR")
+                                           or at_least(self.workspace_role, "MODERATOR"))
+
+    def may_manage(self) -> bool:
+        return self.kind == "channel" and (at_least(self.channel_role, "ADMIN")
+                                           or at_least(self.workspace_role, "ADMIN"))
+
+
+async def channel_access(conn: asyncpg.Connection, channel_id: UUID, principal: Principal) -> Stream:
+    """The channel as the caller sees it: members and workspace members of public channels."""
+    row = await channels.access(conn, channel_id, principal.user_id)
+    if row is None or row["workspace_role"] is None or (row["is_private"] and row["channel_role"] is None):
+        raise not_found("channel")
+    return Stream("channel", row, row["channel_role"], row["workspace_role"])
+
+
+async def channel_member(conn: asyncpg.Connection, channel_id: UUID, principal: Principal) -> Stream:
+    stream = await channel_access(conn, channel_id, principal)
+    if stream.channel_role is None:
+        raise forbidden("join the channel first")
+    return stream
+
+
+async def conversation_member(conn: asyncpg.Connection, conversation_id: UUID, principal: Principal) -> Stream:
+    row = await conversations.by_id(conn, conversation_id)
+    if row is None or principal.user_id not in (row["user_a_id"], row["user_b_id"]):
+        raise not_found("conversation")
+    return Stream("conversation", row)
+
+
+async def message_in_stream(conn: asyncpg.Connection, message_id: UUID, principal: Principal, *,
+                            lock: bool = False) -> tuple[asyncpg.Record, Stream]:
+    """A message the caller may read, with its stream; `lock` holds the row until the commit."""
+    message = await messages.by_id(conn, message_id, for_update=lock)
+    if message is None:
+        raise not_found("message")
+    try:
+        if message["channel_id"] is not None:
+            stream = await channel_member(conn, message["channel_id"], principal)
+        else:
+            stream = await conversation_member(conn, message["conversation_id"], principal)
+    except ApiError:  # the caller may not read it, so to them it does not exist
+        raise not_found("message") from None
+    return message, stream

@@ -1,0 +1,199 @@
+"""Channels: create, list, change, archive, join and leave, members, read markers."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from chatserver.actions import access
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.views import message_views
+from chatserver.broker import Event, rooms
+from chatserver.broker.control import move_rooms
+from chatserver.errors import conflict, forbidden, not_found
+from chatserver.schemas.conversations import ChannelReadOut
+from chatserver.schemas.messages import PinList
+from chatserver.schemas.pagination import decode_cursor, encode_cursor, page
+from chatserver.schemas.workspaces import (
+    Channel,
+    ChannelCreateIn,
+    ChannelList,
+    ChannelMember,
+    ChannelMemberList,
+    ChannelUpdateIn,
+)
+from chatserver.store import channels, messages, workspaces
+
+
+def channel_view(row, *, is_member: bool) -> Channel:
+    return Channel.from_row(row, is_member=is_member)
+
+
+def _audience(channel) -> tuple[str, ...]:
+    """Who hears about a channel's changes: the whole workspace for public ones, members for private ones."""
+    if channel["is_private"]:
+        return (rooms.channel(channel["id"]),)
+    return (rooms.workspace(channel["workspace_id"]), rooms.channel(channel["id"]))
+
+
+async def create(svc: Services, principal: Principal, workspace_id: UUID, body: ChannelCreateIn) -> Channel:
+    async with svc.db.transaction("create_channel") as conn:
+        await access.workspace_role(conn, workspace_id, principal, "MEMBER")
+        try:
+            row = await channels.create(conn, workspace_id=workspace_id, name=body.name, type=body.type,
+                                        is_private=body.is_private, topic=body.topic, description=body.description,
+                                        created_by=principal.user_id)
+        except channels.NameTaken:
+            raise conflict("a channel with that name exists in this workspace", field="name") from None
+        await channels.add_member(conn, row["id"], principal.user_id, "OWNER")
+    channel = channel_view(row, is_member=True)
+    await svc.publish(move_rooms(principal.user_id, join=[rooms.channel(row["id"])]))
+    await svc.publish(Event("channel:created", {"channel": channel.wire() | {"isMember": False}},
+                            rooms=_audience(row)))
+    return channel
+
+
+async def list_in_workspace(svc: Services, principal: Principal, workspace_id: UUID, *, limit: int,
+                            cursor: str | None) -> ChannelList:
+    async with svc.db.connection() as conn:
+        await access.workspace_role(conn, workspace_id, principal)
+        rows = await channels.visible_in_workspace(conn, workspace_id, principal.user_id,
+                                                   after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["name"]))
+    return ChannelList(items=[channel_view(row, is_member=row["channel_role"] is not None) for row in rows],
+                       next_cursor=next_cursor)
+
+
+async def get(svc: Services, principal: Principal, channel_id: UUID) -> Channel:
+    async with svc.db.connection() as conn:
+        stream = await access.channel_access(conn, channel_id, principal)
+    return channel_view(stream.record, is_member=stream.channel_role is not None)
+
+
+async def update(svc: Services, principal: Principal, channel_id: UUID, body: ChannelUpdateIn) -> Channel:
+    changes = body.model_dump(exclude_unset=True)
+    muted = changes.pop("is_muted", None)
+    async with svc.db.transaction("update_channel") as conn:
+        stream = await access.channel_access(conn, channel_id, principal)
+        if muted is not None:
+            if stream.channel_role is None:
+                raise forbidden("join the channel first")
+            await channels.set_muted(conn, channel_id, principal.user_id, muted)
+        if changes:
+            if not stream.may_manage():
+                raise forbidden("only channel or workspace admins may change a channel")
+            stream.require_writable()
+            try:
+                row = await channels.update(conn, channel_id, changes)
+            except channels.NameTaken:
+                raise conflict("a channel with that name exists in this workspace", field="name") from None
+        else:
+            row = stream.record
+    channel = channel_view(row, is_member=stream.channel_role is not None)
+    if changes:
+        await svc.publish(Event("channel:updated", {"channel": channel.wire() | {"isMember": False}},
+                                rooms=_audience(row)))
+    return channel
+
+
+async def archive(svc: Services, principal: Principal, channel_id: UUID) -> Channel:
+    async with svc.db.transaction("archive_channel") as conn:
+        stream = await access.channel_access(conn, channel_id, principal)
+        if not stream.may_manage():
+            raise forbidden("only channel or workspace admins may archive a channel")
+        if stream.archived:
+            return channel_view(stream.record, is_member=stream.channel_role is not None)
+        row = await channels.archive(conn, channel_id)
+    await svc.publish(Event("channel:archived", {"channelId": str(channel_id)}, rooms=_audience(row)))
+    return channel_view(row, is_member=stream.channel_role is not None)
+
+
+async def join(svc: Services, principal: Principal, channel_id: UUID) -> tuple[Channel, int]:
+    """Join a public channel; private ones are joined by being added. Guests are added, never join."""
+    async with svc.db.transaction("join_channel") as conn:
+        stream = await access.channel_access(conn, channel_id, principal)
+        if stream.channel_role is None:
+            if stream.record["is_private"]:
+                raise forbidden("private channels are joined by invitation")
+            if stream.workspace_role == "GUEST":
+                raise forbidden("guests join channels only when added by a member")
+            stream.require_writable()
+            added = await channels.add_member(conn, channel_id, principal.user_id)
+        else:
+            added = False
+        row = await channels.by_id(conn, channel_id)
+    if added:
+        await _announce_join(svc, channel_id, principal.user_id)
+    return channel_view(row, is_member=True), row["last_seq"]
+
+
+async def _announce_join(svc: Services, channel_id: UUID, user_id: UUID) -> None:
+    await svc.publish(
+        move_rooms(user_id, join=[rooms.channel(channel_id)]),
+        Event("channel:member_joined", {"channelId": str(channel_id), "userId": str(user_id)},
+              rooms=(rooms.channel(channel_id),)),
+    )
+
+
+async def leave(svc: Services, principal: Principal, channel_id: UUID) -> None:
+    await remove_member(svc, principal, channel_id, principal.user_id)
+
+
+async def add_member(svc: Services, principal: Principal, channel_id: UUID, user_id: UUID) -> ChannelMember:
+    """Members (not guests) add people of the workspace; this is how private channels are joined."""
+    async with svc.db.transaction("add_channel_member") as conn:
+        stream = await access.channel_member(conn, channel_id, principal)
+        if stream.channel_role == "GUEST" and not stream.may_manage():
+            raise forbidden("guests may not add members")
+        stream.require_writable()
+        if await workspaces.member_role(conn, stream.record["workspace_id"], user_id) is None:
+            raise not_found("member of this workspace")
+        added = await channels.add_member(conn, channel_id, user_id)
+        member = ChannelMember.from_row(await channels.member(conn, channel_id, user_id))
+    if added:
+        await _announce_join(svc, channel_id, user_id)
+    return member
+
+
+async def remove_member(svc: Services, principal: Principal, channel_id: UUID, user_id: UUID) -> None:
+    """Anyone may leave; channel and workspace admins remove others."""
+    async with svc.db.transaction("remove_channel_member") as conn:
+        stream = await access.channel_access(conn, channel_id, principal)
+        if user_id != principal.user_id and not stream.may_manage():
+            raise forbidden("only channel or workspace admins may remove members")
+        removed = await channels.remove_member(conn, channel_id, user_id)
+    if not removed:
+        if user_id == principal.user_id:
+            return
+        raise not_found("channel member")
+    await svc.publish(
+        Event("channel:member_left", {"channelId": str(channel_id), "userId": str(user_id)},
+              rooms=(rooms.channel(channel_id),)),
+        move_rooms(user_id, leave=[rooms.channel(channel_id)]),
+    )
+
+
+async def members(svc: Services, principal: Principal, channel_id: UUID, *, limit: int,
+                  cursor: str | None) -> ChannelMemberList:
+    async with svc.db.connection() as conn:
+        await access.channel_access(conn, channel_id, principal)
+        rows = await channels.members(conn, channel_id, after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["username"].lower()))
+    return ChannelMemberList(items=[ChannelMember.from_row(row) for row in rows], next_cursor=next_cursor)
+
+
+async def mark_read(svc: Services, principal: Principal, channel_id: UUID, seq: int, *,
+                    skip_sid: str | None = None) -> ChannelReadOut:
+    async with svc.db.transaction("mark_channel_read") as conn:
+        await access.channel_member(conn, channel_id, principal)
+        row = await channels.mark_read(conn, channel_id, principal.user_id, seq)
+    state = ChannelReadOut(channel_id=channel_id, last_read_seq=row["last_read_seq"],
+                           unread_count=row["unread_count"], mention_count=row["mention_count"])
+    await svc.publish(Event("channel:read", state.wire(), rooms=(rooms.user(principal.user_id),), skip_sid=skip_sid))
+    return state
+
+
+async def pins(svc: Services, principal: Principal, channel_id: UUID) -> PinList:
+    async with svc.db.connection() as conn:
+        await access.channel_member(conn, channel_id, principal)
+        return PinList(items=await message_views(conn, await messages.pinned(conn, channel_id)))
+

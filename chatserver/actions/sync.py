@@ -1,0 +1,66 @@
+"""What a client needs on connect (`ready`) and to catch up after a gap (`sync`)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from chatserver.actions import access, presence
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.views import conversation_view, message_views
+from chatserver.errors import ApiError
+from chatserver.schemas.conversations import (
+    Ready,
+    ReadyUser,
+    StreamChanges,
+    StreamError,
+    SyncIn,
+    SyncOut,
+)
+from chatserver.schemas.workspaces import ChannelState
+from chatserver.store import channels, conversations, messages, users
+
+SYNC_PAGE = 100
+
+
+async def ready(svc: Services, principal: Principal) -> Ready:
+    async with svc.db.connection() as conn:
+        user = await users.by_id(conn, principal.user_id)
+        channel_rows = await channels.states_for_user(conn, principal.user_id)
+        conversation_rows = await conversations.for_user(conn, principal.user_id)
+    return Ready(
+        user=ReadyUser.from_row(user),
+        channels=[ChannelState.from_row(row) for row in channel_rows],
+        conversations=[conversation_view(row, principal.user_id) for row in conversation_rows],
+        presence=await presence.of_people_around(svc, principal.user_id),
+    )
+
+
+async def sync(svc: Services, principal: Principal, body: SyncIn) -> SyncOut:
+    """Every message changed after the given changeSeq, per stream, in changeSeq order, a page at a time.
+
+    A stream the caller may not read answers with its own error instead of failing the whole call:
+    a client that was removed from one channel while away still catches up on the rest.
+    """
+    out = SyncOut(channels={}, conversations={})
+    async with svc.db.connection() as conn:
+        for kind, wanted, results in (("channel", body.channels, out.channels),
+                                      ("conversation", body.conversations, out.conversations)):
+            for stream_id, after in wanted.items():
+                try:
+                    results[stream_id] = await _changes(conn, kind, stream_id, after, principal)
+                except ApiError as error:
+                    results[stream_id] = StreamError(error=error.as_ack()["error"])
+    return out
+
+
+async def _changes(conn, kind: str, stream_id: UUID, after: int, principal: Principal) -> StreamChanges:
+    if kind == "channel":
+        stream = await access.channel_member(conn, stream_id, principal)
+    else:
+        stream = await access.conversation_member(conn, stream_id, principal)
+    rows = await messages.changed_since(conn, kind, stream_id, after, SYNC_PAGE + 1)
+    has_more = len(rows) > SYNC_PAGE
+    rows = rows[:SYNC_PAGE]
+    last_change_seq = rows[-1]["change_seq"] if has_more else max(stream.record["last_change_seq"], after)
+    return StreamChanges(messages=await message_views(conn, rows), last_change_seq=last_change_seq,
+                         has_more=has_more)

@@ -1,0 +1,61 @@
+"""Attachments over HTTP: multipart upload, then download by whoever may read the message."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import Field
+
+from chatserver.actions import attachments
+from chatserver.errors import ApiError, invalid
+from chatserver.http.api import Api, Context
+from chatserver.schemas.base import InputModel
+from chatserver.schemas.messages import AttachmentOut
+
+api = Api()
+TAGS = ("attachments",)
+
+
+class UploadForm(InputModel):
+    """multipart/form-data with one part named `file`."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+async def _read_file_part(ctx: Context) -> tuple[str, str, bytes]:
+    if not ctx.request.content_type.startswith("multipart/"):
+        raise invalid({"file": "send multipart/form-data with a part named file"})
+    limit = ctx.svc.settings.max_upload_bytes
+    reader = await ctx.request.multipart()
+    async for part in reader:
+        if part.name != "file":
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk(64 * 1024):
+            data.extend(chunk)
+            if len(data) > limit:
+                raise ApiError("payload_too_large", f"files are limited to {limit} bytes", {"limit": limit})
+        return part.filename or "file", part.headers.get("Content-Type", ""), bytes(data)
+    raise invalid({"file": "no part named file"})
+
+
+@api.post("/attachments", summary="Upload a file to attach to a message", tags=TAGS, body=UploadForm,
+          body_kind="multipart", response=AttachmentOut, status=201, errors=("payload_too_large",))
+async def upload(ctx: Context) -> AttachmentOut:
+    file_name, mime_type, data = await _read_file_part(ctx)
+    return AttachmentOut(attachment=await attachments.upload(ctx.svc, ctx.user, file_name=file_name,
+                                                             mime_type=mime_type, data=data))
+
+
+@api.get("/attachments/{attachmentId}", summary="Download a file (its bytes, not JSON)", tags=TAGS,
+         errors=("not_found",))
+async def download(ctx: Context, attachmentId: UUID) -> web.StreamResponse:  # noqa: N803
+    attachment, path, file_name = await attachments.readable(ctx.svc, ctx.user, attachmentId)
+    safe_name = file_name.replace('"', "").replace("\\", "")
+    return web.FileResponse(path, headers={
+        "Content-Type": attachment.mime_type,
+        "Content-Disposition": f'attachment; filename="{safe_name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=3600",
+    })

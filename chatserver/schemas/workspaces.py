@@ -1,0 +1,165 @@
+"""Workspaces, channels and their members on the wire."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from chatserver.schemas.base import InputModel, Timestamp, WireModel
+
+Role = Literal["OWNER", "ADMIN", "MODERATOR", "MEMBER", "GUEST"]
+ChannelType = Literal["TEXT", "VOICE", "FORUM"]
+WorkspaceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
+Description = Annotated[str, StringConstraints(max_length=1000)]
+Topic = Annotated[str, StringConstraints(max_length=250)]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+Limit = Annotated[int, Field(ge=1, le=200)]
+
+
+class ListQuery(InputModel):
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class Workspace(WireModel):
+    id: UUID
+    name: str
+    slug: str
+    description: str | None
+    icon_url: str | None
+    owner_id: UUID
+    is_public: bool
+    role: Role = Field(description="The caller's role in the workspace.")
+    invite_code: str | None = Field(None, description="Shown to OWNER and ADMIN only.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class WorkspaceOut(WireModel):
+    workspace: Workspace
+
+
+class WorkspaceList(WireModel):
+    items: list[Workspace]
+    next_cursor: str | None
+
+
+class WorkspaceCreateIn(InputModel):
+    name: WorkspaceName
+    slug: Slug | None = Field(None, description="Made from the name when left out.")
+    description: Description | None = None
+    is_public: bool = False
+
+
+class WorkspaceUpdateIn(InputModel):
+    name: WorkspaceName | None = None
+    description: Description | None = None
+    icon_url: Url | None = None
+    is_public: bool | None = None
+
+
+class JoinWorkspaceIn(InputModel):
+    invite_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Member(WireModel):
+    user_id: UUID
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    role: Role
+    nickname: str | None = None
+    joined_at: Timestamp
+
+
+class MemberList(WireModel):
+    items: list[Member]
+    next_cursor: str | None
+
+
+class RoleIn(InputModel):
+    role: Role
+
+
+class Channel(WireModel):
+    id: UUID
+    workspace_id: UUID
+    name: str
+    description: str | None
+    topic: str | None
+    type: ChannelType
+    is_private: bool
+    is_archived: bool
+    position: int
+    created_by: UUID | None
+    last_seq: int
+    last_change_seq: int
+    last_message_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    is_member: bool = False
+
+
+class ChannelOut(WireModel):
+    channel: Channel
+
+
+class ChannelList(WireModel):
+    items: list[Channel]
+    next_cursor: str | None
+
+
+class ChannelCreateIn(InputModel):
+    name: ChannelName
+    type: ChannelType = "TEXT"
+    is_private: bool = False
+    topic: Topic | None = None
+    description: Description | None = None
+
+
+class ChannelUpdateIn(InputModel):
+    name: ChannelName | None = None
+    topic: Topic | None = None
+    description: Description | None = None
+    position: Annotated[int, Field(ge=0, le=100000)] | None = None
+    is_muted: bool | None = Field(None, description="The caller's own mute setting for the channel.")
+
+
+class ChannelMember(WireModel):
+    user_id: UUID
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    role: Role
+    is_muted: bool
+    last_read_seq: int
+    joined_at: Timestamp
+
+
+class ChannelMemberList(WireModel):
+    items: list[ChannelMember]
+    next_cursor: str | None
+
+
+class AddMemberIn(InputModel):
+    user_id: UUID
+
+
+class ChannelState(WireModel):
+    """A channel as `ready` lists it: counters, read marker and unread counts."""
+
+    id: UUID
+    workspace_id: UUID
+    name: str
+    type: ChannelType
+    is_archived: bool
+    is_muted: bool
+    last_seq: int
+    last_change_seq: int
+    last_read_seq: int
+    unread_count: int
+    mention_count: int

@@ -1,0 +1,64 @@
+"""Direct conversations: one per pair of users, stored in a fixed order."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+_COLUMNS = "id, user_a_id, user_b_id, last_seq, last_change_seq, user_a_last_read_seq, user_b_last_read_seq, " \
+           "last_message_at, created_at, updated_at"
+
+
+def ordered(first: UUID, second: UUID) -> tuple[UUID, UUID]:
+    return (first, second) if first < second else (second, first)
+
+
+async def find_or_create(conn: asyncpg.Connection, first: UUID, second: UUID) -> tuple[asyncpg.Record, bool]:
+    """The pair's conversation, and whether this call created it; safe under concurrent calls."""
+    user_a, user_b = ordered(first, second)
+    created = await conn.fetchrow(
+        f"""INSERT INTO direct_conversations (user_a_id, user_b_id) VALUES ($1, $2)
+            ON CONFLICT (user_a_id, user_b_id) DO NOTHING RETURNING {_COLUMNS}""",
+        user_a, user_b,
+    )
+    if created is not None:
+        return created, True
+    existing = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM direct_conversations WHERE user_a_id = $1 AND user_b_id = $2", user_a, user_b,
+    )
+    return existing, False
+
+
+async def by_id(conn: asyncpg.Connection, conversation_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM direct_conversations WHERE id = $1", conversation_id)
+
+
+async def for_user(conn: asyncpg.Connection, user_id: UUID, *, before: tuple | None = None,
+                   limit: int = 1000) -> list[asyncpg.Record]:
+    """The user's conversations, most recently active first."""
+    return await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM direct_conversations
+            WHERE (user_a_id = $1 OR user_b_id = $1)
+              AND ($2::timestamptz IS NULL OR (coalesce(last_message_at, created_at), id) < ($2, $3::uuid))
+            ORDER BY coalesce(last_message_at, created_at) DESC, id DESC LIMIT $4""",
+        user_id, before[0] if before else None, before[1] if before else None, limit,
+    )
+
+
+async def ids_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[UUID]:
+    rows = await conn.fetch("SELECT id FROM direct_conversations WHERE user_a_id = $1 OR user_b_id = $1", user_id)
+    return [row["id"] for row in rows]
+
+
+async def mark_read(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID, seq: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""UPDATE direct_conversations
+               SET user_a_last_read_seq = CASE WHEN user_a_id = $2
+                       THEN greatest(user_a_last_read_seq, least($3, last_seq)) ELSE user_a_last_read_seq END,
+                   user_b_last_read_seq = CASE WHEN user_b_id = $2
+                       THEN greatest(user_b_last_read_seq, least($3, last_seq)) ELSE user_b_last_read_seq END
+             WHERE id = $1 AND (user_a_id = $2 OR user_b_id = $2)
+         RETURNING {_COLUMNS}""",
+        conversation_id, user_id, seq,
+    )

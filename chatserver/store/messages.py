@@ -1,0 +1,201 @@
+"""Messages of channels and direct conversations: posting, changes, history and sync."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+COLUMNS = "m.id, m.channel_id, m.conversation_id, m.seq, m.change_seq, m.user_id, m.content, m.type, " \
+          "m.parent_id, m.thread_reply_count, m.thread_last_reply_at, m.version, m.is_edited, m.edited_at, " \
+          "m.is_deleted, m.deleted_at, m.is_pinned, m.pinned_at, m.created_at, m.updated_at, m.nonce"
+
+# Which column holds a stream's id; the only identifiers ever put into this module's SQL.
+STREAM_COLUMN = {"channel": "channel_id", "conversation": "conversation_id"}
+
+
+class DuplicateNonce(Exception):
+    pass
+
+
+async def post(conn: asyncpg.Connection, *, channel_id: UUID | None, conversation_id: UUID | None,
+               user_id: UUID, content: str, type: str, parent_id: UUID | None, nonce: str,
+               mentions: Sequence[UUID], attachment_ids: Sequence[UUID]) -> asyncpg.Record:
+    try:
+        return await conn.fetchrow(
+            f"SELECT {COLUMNS} FROM chat_post_message($1, $2, $3, $4, $5, $6, $7, $8, $9) AS m",
+            channel_id, conversation_id, user_id, content, type, parent_id, nonce, list(mentions),
+            list(attachment_ids),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "messages_user_id_nonce_key":
+            raise DuplicateNonce from None
+        raise
+
+
+async def by_nonce(conn: asyncpg.Connection, user_id: UUID, nonce: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {COLUMNS} FROM messages m WHERE m.user_id = $1 AND m.nonce = $2",
+                               user_id, nonce)
+
+
+async def by_id(conn: asyncpg.Connection, message_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT {COLUMNS} FROM messages m WHERE m.id = $1{lock}", message_id)
+
+
+async def next_change_seq(conn: asyncpg.Connection, message: asyncpg.Record) -> int:
+    return await conn.fetchval("SELECT chat_next_change_seq($1, $2)", message["channel_id"],
+                               message["conversation_id"])
+
+
+async def edit(conn: asyncpg.Connection, message: asyncpg.Record, content: str, editor: UUID) -> asyncpg.Record:
+    """Keep the old content as history, then replace it. The caller has locked the row and checked the version."""
+    change_seq = await next_change_seq(conn, message)
+    await conn.execute(
+        "INSERT INTO message_edits (message_id, version, content, edited_by) VALUES ($1, $2, $3, $4)",
+        message["id"], message["version"], message["content"], editor,
+    )
+    return await conn.fetchrow(
+        f"""UPDATE messages m SET content = $2, version = version + 1, is_edited = true, edited_at = now(),
+                                  updated_at = now(), change_seq = $3
+            WHERE m.id = $1 RETURNING {COLUMNS}""",
+        message["id"], content, change_seq,
+    )
+
+
+async def soft_delete(conn: asyncpg.Connection, message: asyncpg.Record) -> asyncpg.Record:
+    """Content goes, the seq stays; reactions and mentions of it go too."""
+    change_seq = await next_change_seq(conn, message)
+    await conn.execute("DELETE FROM message_reactions WHERE message_id = $1", message["id"])
+    await conn.execute("DELETE FROM message_mentions WHERE message_id = $1", message["id"])
+    return await conn.fetchrow(
+        f"""UPDATE messages m SET content = '', is_deleted = true, deleted_at = now(), is_pinned = false,
+                                  pinned_at = NULL, version = version + 1, updated_at = now(), change_seq = $2
+            WHERE m.id = $1 RETURNING {COLUMNS}""",
+        message["id"], change_seq,
+    )
+
+
+async def set_pinned(conn: asyncpg.Connection, message: asyncpg.Record, pinned: bool, by: UUID) -> asyncpg.Record:
+    change_seq = await next_change_seq(conn, message)
+    return await conn.fetchrow(
+        f"""UPDATE messages m SET is_pinned = $2, pinned_at = CASE WHEN $2 THEN now() END,
+                                  pinned_by = CASE WHEN $2 THEN $3::uuid END, version = version + 1,
+                                  updated_at = now(), change_seq = $4
+            WHERE m.id = $1 RETURNING {COLUMNS}""",
+        message["id"], pinned, by, change_seq,
+    )
+
+
+async def touch_change(conn: asyncpg.Connection, message: asyncpg.Record) -> asyncpg.Record:
+    """Give the message the stream's next changeSeq (its reactions changed)."""
+    change_seq = await next_change_seq(conn, message)
+    return await conn.fetchrow(
+        f"UPDATE messages m SET change_seq = $2 WHERE m.id = $1 RETURNING {COLUMNS}", message["id"], change_seq,
+    )
+
+
+async def history(conn: asyncpg.Connection, kind: str, stream_id: UUID, *, before_seq: int | None,
+                  after_seq: int | None, parent_id: UUID | None, limit: int) -> list[asyncpg.Record]:
+    """Up to `limit` messages in ascending seq: the newest before `before_seq`, or the oldest after `after_seq`.
+
+    With `parent_id`, a thread: the root's replies. Without, the stream's top-level messages and replies alike.
+    """
+    column = STREAM_COLUMN[kind]
+    newest_first = after_seq is None
+    rows = await conn.fetch(
+        f"""SELECT {COLUMNS} FROM messages m
+            WHERE m.{column} = $1
+              AND ($2::bigint IS NULL OR m.seq < $2) AND ($3::bigint IS NULL OR m.seq > $3)
+              AND ($4::uuid IS NULL OR m.parent_id = $4)
+            ORDER BY m.seq {'DESC' if newest_first else 'ASC'} LIMIT $5""",
+        stream_id, before_seq, after_seq, parent_id, limit,
+    )
+    return list(reversed(rows)) if newest_first else list(rows)
+
+
+async def changed_since(conn: asyncpg.Connection, kind: str, stream_id: UUID, after_change_seq: int,
+                        limit: int) -> list[asyncpg.Record]:
+    column = STREAM_COLUMN[kind]
+    return await conn.fetch(
+        f"""SELECT {COLUMNS} FROM messages m WHERE m.{column} = $1 AND m.change_seq > $2
+            ORDER BY m.change_seq LIMIT $3""",
+        stream_id, after_change_seq, limit,
+    )
+
+
+async def pinned(conn: asyncpg.Connection, channel_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages m WHERE m.channel_id = $1 AND m.is_pinned ORDER BY m.pinned_at DESC",
+        channel_id,
+    )
+
+
+async def edits(conn: asyncpg.Connection, message_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT version, content, edited_by, edited_at FROM message_edits WHERE message_id = $1 ORDER BY version",
+        message_id,
+    )
+
+
+async def reactions_of(conn: asyncpg.Connection, message_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT message_id, emoji, count(*) AS count, array_agg(user_id ORDER BY created_at, user_id) AS user_ids
+           FROM message_reactions WHERE message_id = ANY($1::uuid[])
+           GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji""",
+        list(message_ids),
+    )
+
+
+async def mentions_of(conn: asyncpg.Connection, message_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT message_id, user_id FROM message_mentions WHERE message_id = ANY($1::uuid[])", list(message_ids),
+    )
+
+
+async def add_reaction(conn: asyncpg.Connection, message_id: UUID, user_id: UUID, emoji: str) -> bool:
+    status = await conn.execute(
+        """INSERT INTO message_reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)
+           ON CONFLICT (message_id, user_id, emoji) DO NOTHING""",
+        message_id, user_id, emoji,
+    )
+    return status == "INSERT 0 1"
+
+
+async def remove_reaction(conn: asyncpg.Connection, message_id: UUID, user_id: UUID, emoji: str) -> bool:
+    status = await conn.execute(
+        "DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
+        message_id, user_id, emoji,
+    )
+    return status == "DELETE 1"
+
+
+async def search(conn: asyncpg.Connection, user_id: UUID, query: str, *, workspace_id: UUID | None,
+                 channel_id: UUID | None, before: tuple | None, limit: int) -> list[asyncpg.Record]:
+    """Full-text search over what the user may read: channels they are in, and their direct conversations."""
+    return await conn.fetch(
+        f"""SELECT {COLUMNS}, ts_rank(m.search, q) AS rank
+            FROM messages m, websearch_to_tsquery('simple', $2) q
+            WHERE m.search @@ q AND NOT m.is_deleted
+              AND (m.channel_id IN (SELECT cm.channel_id FROM channel_members cm
+                                    JOIN channels c ON c.id = cm.channel_id
+                                    WHERE cm.user_id = $1 AND ($3::uuid IS NULL OR c.workspace_id = $3)
+                                      AND ($4::uuid IS NULL OR c.id = $4))
+                   OR ($3::uuid IS NULL AND $4::uuid IS NULL AND m.conversation_id IN
+                       (SELECT id FROM direct_conversations WHERE user_a_id = $1 OR user_b_id = $1)))
+              AND ($5::timestamptz IS NULL OR (m.created_at, m.id) < ($5, $6::uuid))
+            ORDER BY m.created_at DESC, m.id DESC LIMIT $7""",
+        user_id, query, workspace_id, channel_id, before[0] if before else None, before[1] if before else None,
+        limit,
+    )
+
+
+async def mentionable(conn: asyncpg.Connection, channel_id: UUID, usernames: Sequence[str]) -> list[UUID]:
+    """The channel members among `usernames` (lower-cased)."""
+    rows = await conn.fetch(
+        """SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
+           WHERE lower(u.username) = ANY($2::text[])""",
+        channel_id, list(usernames),
+    )
+    return [row["id"] for row in rows]

@@ -1,0 +1,29 @@
+"""The last known presence per user (who is connected right now lives in realtime.presence)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+
+async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text: str | None) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """INSERT INTO user_presence (user_id, status, status_text, last_active_at, updated_at)
+           VALUES ($1, $2, $3, now(), now())
+           ON CONFLICT (user_id) DO UPDATE
+              SET status = excluded.status, status_text = excluded.status_text,
+                  last_active_at = excluded.last_active_at, updated_at = now()
+           RETURNING user_id, status, status_text, last_active_at""",
+        user_id, status, status_text,
+    )
+
+
+async def of_users(conn: asyncpg.Connection, user_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
+                  coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
+           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id WHERE u.id = ANY($1::uuid[])""",
+        list(user_ids),
+    )
