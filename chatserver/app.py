@@ -30,6 +30,7 @@ from chatserver.http import (
 )
 from chatserver.http.api import SERVICES
 from chatserver.http.middleware import request_context
+from chatserver.http.seed import SEED_API_MODULES
 from chatserver.mail import FileOutbox, SmtpMailer
 from chatserver.presence import MemoryPresence, MemoryTyping
 from chatserver.ratelimit import MemoryRateLimiter
@@ -42,6 +43,7 @@ SETTINGS = web.AppKey("settings", Settings)
 REALTIME = web.AppKey("realtime", Realtime)
 
 API_MODULES = [accounts, workspaces, channels, messages, conversations, attachments, search]
+API_MODULES += SEED_API_MODULES
 
 
 async def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

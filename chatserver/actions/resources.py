@@ -1,0 +1,163 @@
+"""The generic actions behind every plain resource: list, get, create, update, delete.
+
+Each one applies the resource's policy (which rows the caller sees; whether they may
+create or change one), writes in one named transaction, and turns constraint
+violations into the contract's codes: a unique key into `conflict`, a missing
+reference or a broken CHECK into `invalid` naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+from pydantic.alias_generators import to_camel
+
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.policies import Policy
+from chatserver.errors import ApiError, conflict, invalid, not_found
+from chatserver.store import generic
+from chatserver.store.generic import Table
+
+# Called inside the write transaction; may adjust `values` or raise an ApiError.
+CreateHook = Callable[[asyncpg.Connection, Principal, dict[str, Any]], Awaitable[None]]
+UpdateHook = Callable[[asyncpg.Connection, Principal, Mapping[str, Any], dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the generic actions need to know about one resource."""
+
+    name: str                   # "job application", for messages
+    table: Table
+    policy: Policy
+    key_type: type = UUID
+    order_type: type = datetime
+    on_create: CreateHook | None = None
+    on_update: UpdateHook | None = None
+
+
+# Cursors: the (order, key) of the last row of a page, typed back on the way in.
+
+def encode_cursor(position: tuple[Any, Any]) -> str:
+    # asyncpg's UUID is not uuid.UUID, so orjson needs `default=str` for it.
+    return base64.urlsafe_b64encode(orjson.dumps(list(position), default=str)).decode().rstrip("=")
+
+
+def _typed(kind: type, raw: Any) -> Any:
+    if kind is datetime:
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("naive time")
+        return value
+    if kind is date:
+        return date.fromisoformat(raw)
+    if kind is UUID:
+        return UUID(raw)
+    if not isinstance(raw, kind):
+        raise ValueError("wrong type")
+    return raw
+
+
+def decode_cursor(cursor: str | None, order_type: type, key_type: type) -> tuple[Any, Any] | None:
+    if not cursor:
+        return None
+    try:
+        order, key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return _typed(order_type, order), _typed(key_type, key)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise invalid({"cursor": "not a cursor this server gave out"}) from None
+
+
+def page_of(rows: list, limit: int, order: str, key: str) -> tuple[list, str | None]:
+    """Split the `limit + 1` rows a query fetched into a page and the cursor to the next one."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor((rows[-1][order], rows[-1][key]))
+
+
+def _field_of(error: generic.ConstraintError, table: Table) -> str:
+    """The wire name of the column a constraint is about, when its name tells."""
+    name = error.column or error.constraint
+    for prefix in (table.name + "_",):
+        name = name.removeprefix(prefix)
+    for suffix in ("_fkey", "_check", "_key"):
+        name = name.removesuffix(suffix)
+    return to_camel(name) if name in table.columns else (error.constraint or "body")
+
+
+def constraint_error(error: generic.ConstraintError, rules: Rules) -> ApiError:
+    if isinstance(error, generic.DuplicateRow):
+        return conflict(f"this {rules.name} exists already", constraint=error.constraint)
+    field = _field_of(error, rules.table)
+    if isinstance(error, generic.MissingReference):
+        return invalid({field: "refers to something that does not exist"})
+    return invalid({field: f"breaks the rule {error.constraint or 'not null'}"})
+
+
+async def list_rows(svc: Services, principal: Principal, rules: Rules, *, filters: Mapping[str, Any],
+                    search: str | None, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    after = decode_cursor(cursor, rules.order_type, rules.key_type)
+    async with svc.db.connection() as conn:
+        rows = await generic.list_rows(conn, rules.table, rules.policy.scope(principal), principal.user_id,
+                                       filters=filters, search=search, after=after, limit=limit + 1)
+    return page_of(rows, limit, rules.table.order, rules.table.key)
+
+
+async def get_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> asyncpg.Record:
+    async with svc.db.connection() as conn:
+        row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id, key)
+    if row is None:
+        raise not_found(rules.name)
+    return row
+
+
+async def create_row(svc: Services, principal: Principal, rules: Rules, values: Mapping[str, Any]) -> asyncpg.Record:
+    values = {**values, **rules.policy.owned_values(principal)}
+    try:
+        async with svc.db.transaction(f"create_{rules.table.name}") as conn:
+            await rules.policy.check_create(conn, principal, values)
+            if rules.on_create is not None:
+                await rules.on_create(conn, principal, values)
+            return await generic.insert_row(conn, rules.table, values)
+    except generic.ConstraintError as error:
+        raise constraint_error(error, rules) from None
+
+
+async def update_row(svc: Services, principal: Principal, rules: Rules, key: Any,
+                     values: Mapping[str, Any]) -> asyncpg.Record:
+    values = dict(values)
+    try:
+        async with svc.db.transaction(f"update_{rules.table.name}") as conn:
+            row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id,
+                                        key, lock=True)
+            if row is None:
+                raise not_found(rules.name)
+            await rules.policy.check_change(conn, principal, row, "update")
+            if rules.on_update is not None:
+                await rules.on_update(conn, principal, row, values)
+            if not values:
+                return row
+            return await generic.update_row(conn, rules.table, key, values)
+    except generic.ConstraintError as error:
+        raise constraint_error(error, rules) from None
+
+
+async def delete_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> None:
+    try:
+        async with svc.db.transaction(f"delete_{rules.table.name}") as conn:
+            row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id,
+                                        key, lock=True)
+            if row is None:
+                raise not_found(rules.name)
+            await rules.policy.check_change(conn, principal, row, "delete")
+            await generic.delete_row(conn, rules.table, key)
+    except generic.ConstraintError as error:
+        raise constraint_error(error, rules) from None

@@ -1,0 +1,8 @@
+"""The HTTP modules of the seed schema (GrowCommunity and the career platform), in one
+list so that chatserver/app.py appends them with one line."""
+
+from __future__ import annotations
+
+from chatserver.http import forms, jobs, skills
+
+SEED_API_MODULES = [forms, skills, jobs]
