@@ -128,6 +128,28 @@ class Settings:
         "CORS_ORIGINS", _origins, "*", "Origins allowed for Socket.IO and HTTP, comma separated, or *.")
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = _env("LOG_JSON", _bool, "true", "One JSON object per log line.")
+    # The seed schema (GrowCommunity and the career platform).
+    ai_base_url: str | None = _env(
+        "AI_BASE_URL", _url("http", "https"), "",
+        "OpenAI-compatible API base, such as https://api.openai.com/v1. Unset: AI chat answers `unavailable`.")
+    ai_api_key: str | None = dataclasses.field(default=None, repr=False, metadata={
+        "env": "AI_API_KEY", "parse": _optional_text, "default": "",
+        "doc": "Bearer key for AI_BASE_URL; never logged or returned."})
+    ai_model: str = _env("AI_MODEL", _text, "gpt-4o-mini", "Model named in AI chat completion requests.")
+    ai_timeout: int = _env("AI_TIMEOUT", _int_in(1, 600), "60", "Seconds to wait for an AI reply.")
+    ai_daily_messages: int = _env(
+        "AI_DAILY_MESSAGES", _int_in(1, 10000), "7", "AI chat messages a user may send per UTC day.")
+    slot_booking_ttl: int = _env(
+        "SLOT_BOOKING_TTL", _int_in(60, 365 * 86400), str(7 * 86400),
+        "Seconds a typed message holds one of the receiver's slots.")
+    default_slot_limit: int = _env(
+        "DEFAULT_SLOT_LIMIT", _int_in(0, 1000), "5",
+        "Slots of each message type a user has when they set no custom limit.")
+    invite_link_ttl: int = _env(
+        "INVITE_LINK_TTL", _int_in(60, 365 * 86400), str(7 * 86400), "Seconds an invite link stays usable.")
+    periodic_jobs_interval: int = _env(
+        "PERIODIC_JOBS_INTERVAL", _int_in(0, 7 * 86400), "3600",
+        "Seconds between runs of the periodic jobs (daily activity summaries); 0 turns them off.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -3,6 +3,6 @@ list so that chatserver/app.py appends them with one line."""
 
 from __future__ import annotations
 
-from chatserver.http import forms, jobs, skills
+from chatserver.http import communities, forms, jobs, skills
 
-SEED_API_MODULES = [forms, skills, jobs]
+SEED_API_MODULES = [communities, forms, skills, jobs]

@@ -62,3 +62,13 @@ def _checked_json(value: Any) -> Any:
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_checked_json)]
 JsonList = Annotated[list[Any], AfterValidator(_checked_json)]
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unchanged(description: str | None = None) -> Any:
+    """The default of an update field whose column cannot be NULL: absent leaves it as it is,
+    an explicit null is refused by the field's type."""
+    return Field(None, description=description, json_schema_extra=_drop_default)

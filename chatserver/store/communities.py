@@ -95,6 +95,11 @@ async def active_role(conn: asyncpg.Connection, community_id: UUID, user_id: UUI
         community_id, user_id)
 
 
+async def owner_of(conn: asyncpg.Connection, community_id: UUID) -> UUID | None:
+    return await conn.fetchval(
+        "SELECT user_id FROM community_members WHERE community_id = $1 AND role = 'owner'", community_id)
+
+
 async def member(conn: asyncpg.Connection, community_id: UUID, user_id: UUID, *,
                  lock: bool = False) -> asyncpg.Record | None:
     return await conn.fetchrow(

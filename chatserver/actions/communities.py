@@ -1,0 +1,185 @@
+"""Communities: creating and managing them, joining and leaving, members and their roles.
+
+Roles rank member < moderator < admin < owner. Moderators approve join requests and
+remove members below them; admins also set roles below admin; the owner sets any role
+and may hand the community over. Platform admins act as the owner everywhere, but a
+community always keeps exactly one owner.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.policies import ROLE_RANK
+from chatserver.actions.resources import decode_cursor, page_of
+from chatserver.errors import ApiError, conflict, forbidden, not_found
+from chatserver.schemas.communities import (
+    CommunityIn,
+    CommunityOut,
+    CommunityPage,
+    CommunityQuery,
+    CommunityUpdateIn,
+    MemberOut,
+    MemberPage,
+    MemberQuery,
+    MemberUpdateIn,
+)
+from chatserver.store import communities
+
+PLATFORM_ADMIN_RANK = ROLE_RANK["owner"] + 1
+_ORDER_TYPES = (datetime, UUID)  # pages go by (created_at or joined_at, id)
+
+
+def _render(row: asyncpg.Record) -> CommunityOut:
+    active = row["my_status"] == "active"
+    return CommunityOut.from_row(row, my_role=row["my_role"] if active else None)
+
+
+async def _visible(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> asyncpg.Record:
+    row = await communities.visible(conn, community_id, principal.user_id, is_admin=principal.is_admin)
+    if row is None:
+        raise not_found("community")
+    return row
+
+
+async def _rank(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> int:
+    """The caller's rank in the community: -1 for none, above owner for platform admins."""
+    if principal.is_admin:
+        return PLATFORM_ADMIN_RANK
+    role = await communities.active_role(conn, community_id, principal.user_id)
+    return ROLE_RANK[role] if role else -1
+
+
+async def create_community(svc: Services, principal: Principal, body: CommunityIn) -> CommunityOut:
+    try:
+        async with svc.db.transaction("create_community") as conn:
+            community_id = await communities.create(conn, principal.user_id, body.model_dump(exclude_none=True))
+            return _render(await _visible(conn, principal, community_id))
+    except communities.SlugTaken:
+        raise conflict("slug is taken", field="slug") from None
+
+
+async def get_community(svc: Services, principal: Principal, community_id: UUID) -> CommunityOut:
+    async with svc.db.connection() as conn:
+        return _render(await _visible(conn, principal, community_id))
+
+
+async def list_communities(svc: Services, principal: Principal, query: CommunityQuery) -> CommunityPage:
+    after = decode_cursor(query.cursor, *_ORDER_TYPES)
+    async with svc.db.connection() as conn:
+        rows = await communities.list_visible(conn, principal.user_id, is_admin=principal.is_admin,
+                                              mine=query.mine, after=after, limit=query.limit + 1)
+    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    return CommunityPage(items=[_render(row) for row in rows], next_cursor=next_cursor)
+
+
+async def update_community(svc: Services, principal: Principal, community_id: UUID,
+                           body: CommunityUpdateIn) -> CommunityOut:
+    try:
+        async with svc.db.transaction("update_community") as conn:
+            await _visible(conn, principal, community_id)
+            if await _rank(conn, principal, community_id) < ROLE_RANK["admin"]:
+                raise forbidden("only the community's admins and owner may change it")
+            await communities.update(conn, community_id, body.model_dump(exclude_unset=True))
+            return _render(await _visible(conn, principal, community_id))
+    except communities.SlugTaken:
+        raise conflict("slug is taken", field="slug") from None
+
+
+async def delete_community(svc: Services, principal: Principal, community_id: UUID) -> None:
+    async with svc.db.transaction("delete_community") as conn:
+        await _visible(conn, principal, community_id)
+        if await _rank(conn, principal, community_id) < ROLE_RANK["owner"]:
+            raise forbidden("only the owner may delete a community")
+        await communities.delete(conn, community_id)
+
+
+async def join(svc: Services, principal: Principal, community_id: UUID) -> MemberOut:
+    """Join a public community, or ask to join a private one (knowing its id is the invitation)."""
+    async with svc.db.transaction("join_community") as conn:
+        community = await communities.lock_community(conn, community_id)
+        if community is None:
+            raise not_found("community")
+        status = "pending" if community["is_private"] else "active"
+        try:
+            await communities.add_member(conn, community_id, principal.user_id, role="member", status=status)
+        except communities.AlreadyMember:
+            raise conflict("you are a member already, or your request is waiting") from None
+        return MemberOut.from_row(await communities.member(conn, community_id, principal.user_id))
+
+
+async def list_members(svc: Services, principal: Principal, community_id: UUID, query: MemberQuery) -> MemberPage:
+    after = decode_cursor(query.cursor, *_ORDER_TYPES)
+    async with svc.db.connection() as conn:
+        await _visible(conn, principal, community_id)
+        # Who asked to join is for those who decide on it.
+        sees_pending = await _rank(conn, principal, community_id) >= ROLE_RANK["moderator"]
+        if query.status == "pending" and not sees_pending:
+            raise forbidden("only moderators see join requests")
+        rows = await communities.list_members(conn, community_id, include_pending=sees_pending,
+                                              status=query.status, after=after, limit=query.limit + 1)
+    rows, next_cursor = page_of(rows, query.limit, "joined_at", "id")
+    return MemberPage(items=[MemberOut.from_row(row) for row in rows], next_cursor=next_cursor)
+
+
+async def _locked_target(conn: asyncpg.Connection, community_id: UUID, user_id: UUID) -> asyncpg.Record:
+    if await communities.lock_community(conn, community_id) is None:
+        raise not_found("community")
+    target = await communities.member(conn, community_id, user_id, lock=True)
+    if target is None:
+        raise not_found("member")
+    return target
+
+
+async def update_member(svc: Services, principal: Principal, community_id: UUID, user_id: UUID,
+                        body: MemberUpdateIn) -> MemberOut:
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    async with svc.db.transaction("update_community_member") as conn:
+        await _visible(conn, principal, community_id)
+        target = await _locked_target(conn, community_id, user_id)
+        rank = await _rank(conn, principal, community_id)
+        status = changes.get("status", target["status"])
+        if status != target["status"] and rank < ROLE_RANK["moderator"]:
+            raise forbidden("only moderators approve join requests")
+        role = changes.get("role", target["role"])
+        if role != target["role"]:
+            await _check_role_change(conn, principal, rank, community_id, target, role, status)
+        if role == "owner" and target["role"] != "owner":
+            owner_id = await communities.owner_of(conn, community_id)
+            await communities.set_member(conn, community_id, owner_id, role="admin", status="active")
+        await communities.set_member(conn, community_id, user_id, role=role, status=status)
+        return MemberOut.from_row(await communities.member(conn, community_id, user_id))
+
+
+async def _check_role_change(conn: asyncpg.Connection, principal: Principal, rank: int, community_id: UUID,
+                             target: asyncpg.Record, role: str, status: str) -> None:
+    if status != "active":
+        raise ApiError("conflict", "approve the join request before giving a role")
+    if target["role"] == "owner":
+        raise conflict("the owner's role changes only by handing the community to someone else")
+    if role == "owner":
+        if rank < ROLE_RANK["owner"]:
+            raise forbidden("only the owner may hand the community over")
+        return
+    if rank < ROLE_RANK["admin"] or rank <= ROLE_RANK[target["role"]] or rank <= ROLE_RANK[role]:
+        raise forbidden("you may only set roles below your own, on members below you")
+
+
+async def remove_member(svc: Services, principal: Principal, community_id: UUID, user_id: UUID) -> None:
+    """Leave (yourself) or remove someone below you; the owner cannot leave without handing over."""
+    async with svc.db.transaction("remove_community_member") as conn:
+        if user_id != principal.user_id:
+            await _visible(conn, principal, community_id)
+        target = await _locked_target(conn, community_id, user_id)
+        if target["role"] == "owner":
+            raise conflict("the owner cannot leave; hand the community to someone else first")
+        if user_id != principal.user_id:
+            rank = await _rank(conn, principal, community_id)
+            if rank < ROLE_RANK["moderator"] or rank <= ROLE_RANK[target["role"]]:
+                raise forbidden("you may only remove members below you")
+        await communities.remove_member(conn, community_id, user_id)

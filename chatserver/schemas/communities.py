@@ -1,0 +1,95 @@
+"""Communities and their members on the wire."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import JsonObject, LongText, Name, Url, text, unchanged
+
+Role = Literal["member", "moderator", "admin", "owner"]
+Slug = text(100, 1, pattern=r"^[a-z0-9][a-z0-9-]*$")
+Cursor = text(512)
+
+
+class CommunityIn(InputModel):
+    name: Name
+    description: LongText | None = None
+    slug: Slug | None = None
+    avatar_url: Url | None = None
+    banner_image: Url | None = None
+    is_private: bool = Field(False, description="Private communities are hidden from non-members; "
+                                                "joining one waits for a moderator's approval.")
+    settings: JsonObject | None = None
+
+
+class CommunityUpdateIn(InputModel):
+    name: Name = unchanged()
+    description: LongText | None = None
+    slug: Slug | None = None
+    avatar_url: Url | None = None
+    banner_image: Url | None = None
+    is_private: bool = unchanged()
+    is_active: bool = unchanged()
+    settings: JsonObject = unchanged()
+
+
+class CommunityOut(WireModel):
+    id: UUID
+    name: str
+    slug: str | None
+    description: str | None
+    avatar_url: str | None
+    banner_image: str | None
+    created_by: UUID | None
+    is_private: bool
+    is_active: bool
+    settings: dict
+    member_count: int
+    my_role: Role | None = Field(description="The caller's role; null when not an active member.")
+    my_status: Literal["pending", "active"] | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class CommunityPage(WireModel):
+    items: list[CommunityOut]
+    next_cursor: str | None = None
+
+
+class CommunityQuery(InputModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: Cursor | None = None
+    mine: bool = Field(False, description="Only communities the caller is an active member of.")
+
+
+class MemberOut(WireModel):
+    id: UUID
+    community_id: UUID
+    user_id: UUID
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    role: Role
+    status: Literal["pending", "active"]
+    nickname: str | None
+    joined_at: Timestamp
+
+
+class MemberPage(WireModel):
+    items: list[MemberOut]
+    next_cursor: str | None = None
+
+
+class MemberQuery(InputModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: Cursor | None = None
+    status: Literal["pending", "active"] | None = None
+
+
+class MemberUpdateIn(InputModel):
+    role: Role = unchanged("Setting `owner` hands the community over; the old owner becomes an admin.")
+    status: Literal["active"] = unchanged("`active` approves a pending join request.")
