@@ -10,6 +10,7 @@ import pytest
 from chatserver.settings import Settings
 from tests.support.postgres import TestPostgres
 from tests.support.server import RunningServer, start_server, stop_server
+from tests.support.sockets import close_all
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +29,11 @@ async def database_url(postgres: TestPostgres) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_env({}, database_url=database_url, data_dir=tmp_path, db_pool_min=1, db_pool_max=5,
+def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
+    """Settings for the test's server; `@pytest.mark.settings(NAME=value, ...)` overrides environment values."""
+    marker = request.node.get_closest_marker("settings")
+    environ = {name: str(value) for name, value in (marker.kwargs if marker else {}).items()}
+    return Settings.from_env(environ, database_url=database_url, data_dir=tmp_path, db_pool_min=1, db_pool_max=5,
                              log_json=False)
 
 
@@ -37,4 +41,5 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def server(settings: Settings) -> AsyncIterator[RunningServer]:
     running = await start_server(settings)
     yield running
+    await close_all()
     await stop_server(running)

@@ -7,11 +7,14 @@ from typing import Any
 
 import socketio
 
+OPEN: set[Client] = set()  # closed by the server fixture, so a test that forgets cannot stall teardown
+
 
 class Client:
     """An AsyncClient that records every event it receives, for assertions."""
 
     def __init__(self) -> None:
+        OPEN.add(self)
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[str, Any]] = []
         self._arrived = asyncio.Event()
@@ -57,4 +60,10 @@ class Client:
         return await self.sio.call(event, data, timeout=timeout)
 
     async def close(self) -> None:
+        OPEN.discard(self)
         await self.sio.disconnect()
+
+
+async def close_all() -> None:
+    for client in list(OPEN):
+        await client.close()
