@@ -3,6 +3,6 @@ list so that chatserver/app.py appends them with one line."""
 
 from __future__ import annotations
 
-from chatserver.http import communities, forms, jobs, skills
+from chatserver.http import communities, forms, invites, jobs, skills, typed_messages
 
-SEED_API_MODULES = [communities, forms, skills, jobs]
+SEED_API_MODULES = [communities, typed_messages, invites, forms, skills, jobs]

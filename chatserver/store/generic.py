@@ -79,6 +79,19 @@ class UserIs:
 
 
 @dataclass(frozen=True)
+class EmailIsUsers:
+    """Rows whose `column` is the caller's email address, compared case-insensitively."""
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _checked(self.column)
+
+    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+        return f"lower({alias}.{self.column}) = (SELECT lower(email) FROM users WHERE id = {p(user_id)})"
+
+
+@dataclass(frozen=True)
 class ColumnIs:
     """Rows whose `column` holds a fixed value (`visibility = 'public'`)."""
 

@@ -1,0 +1,48 @@
+"""Identity revelation: letting one person see your real name on one type of message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.resources import decode_cursor, page_of
+from chatserver.broker import Event, rooms
+from chatserver.errors import invalid, not_found
+from chatserver.schemas.typed_messages import PageQuery, RevelationIn, RevelationOut, RevelationPage
+from chatserver.store import identities, users
+from chatserver.store import typed_messages as messages
+
+
+async def reveal(svc: Services, principal: Principal, body: RevelationIn) -> tuple[RevelationOut, bool]:
+    """(the revelation, whether it is new). From now on the revealed-to person sees the caller's
+    real name on messages of this type, old ones included."""
+    async with svc.db.transaction("reveal_identity") as conn:
+        if body.conversation_id is not None:
+            conversation = await messages.conversation_of(conn, body.conversation_id, principal.user_id)
+            if conversation is None:
+                raise not_found("conversation")
+            revealed_to = conversation["other_id"]
+        else:
+            revealed_to = body.revealed_to_id
+            if await users.by_id(conn, revealed_to) is None:
+                raise not_found("user")
+        if revealed_to == principal.user_id:
+            raise invalid({"revealedToId": "you know who you are"})
+        if await messages.message_type(conn, body.message_type_id) is None:
+            raise invalid({"messageTypeId": "no such message type"})
+        await messages.ensure_profiles(conn, principal.user_id, revealed_to)
+        revelation_id, created = await identities.reveal(conn, principal.user_id, revealed_to, body.message_type_id)
+        row = await identities.revelation(conn, principal.user_id, revelation_id)
+    if created:
+        await svc.publish(Event("identity:revealed", {"messageTypeId": str(body.message_type_id)},
+                                rooms=(rooms.user(revealed_to),)))
+    return RevelationOut.render(row), created
+
+
+async def list_revelations(svc: Services, principal: Principal, query: PageQuery) -> RevelationPage:
+    after = decode_cursor(query.cursor, datetime, UUID)
+    async with svc.db.connection() as conn:
+        rows = await identities.revelations_by(conn, principal.user_id, after=after, limit=query.limit + 1)
+    rows, next_cursor = page_of(rows, query.limit, "revealed_at", "id")
+    return RevelationPage(items=[RevelationOut.render(row) for row in rows], next_cursor=next_cursor)
