@@ -73,6 +73,7 @@ class Resource:
     on_create: resources.CreateHook | None = None
     on_update: resources.UpdateHook | None = None
     description: str | None = None
+    out: type[WireModel] | None = None   # a hand-written answer model, when actions need it too
 
     @property
     def singular(self) -> str:
@@ -115,6 +116,8 @@ def _no_default_in_schema(schema: dict[str, Any]) -> None:
 
 
 def _out_model(res: Resource) -> type[WireModel]:
+    if res.out is not None:
+        return res.out
     fields = {col.name: (_answer_type(col), Field(description=col.description)) for col in res.columns if col.read}
     return create_model(res.model, __base__=WireModel, __doc__=res.description or f"A {res.singular}.",
                         __module__=__name__, **fields)

@@ -1,0 +1,151 @@
+"""Connections (pending, accepted, rejected; one per pair), their notifications, delivered
+live as `notification:new`, and direct messages, allowed only between accepted connections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from chatserver.actions.context import Principal, Services
+from chatserver.actions.policies import Policy
+from chatserver.actions.resources import decode_cursor, page_of
+from chatserver.broker import Event, rooms
+from chatserver.errors import conflict, forbidden, invalid, not_found
+from chatserver.schemas.connections import (
+    ConnectionIn,
+    ConnectionMessageIn,
+    ConnectionMessageOut,
+    ConnectionMessagePage,
+    ConnectionMessageQuery,
+    NotificationOut,
+    ReadAllOut,
+)
+from chatserver.store import connections, users
+from chatserver.store.generic import AnyOf, UserIs
+
+PARTIES = AnyOf((UserIs("sender_id"), UserIs("receiver_id")))
+
+
+@dataclass(frozen=True)
+class ConnectionPolicy(Policy):
+    """Seen by both people; either may remove it, except that a rejection stays until the
+    person who rejected removes it (so it cannot be asked again at once)."""
+
+    admin_sees_all: bool = False
+
+    def member_scope(self, principal: Principal) -> Any:
+        return PARTIES
+
+    async def check_change(self, conn: asyncpg.Connection, principal: Principal, row: Mapping[str, Any],
+                           op: str) -> None:
+        if op != "delete":
+            raise forbidden("use accept or reject")
+        if row["status"] == "rejected" and row["receiver_id"] != principal.user_id and not principal.is_admin:
+            raise forbidden("a rejected request is removed by the person who rejected it")
+
+
+@dataclass(frozen=True)
+class SenderDeletes(Policy):
+    """Direct messages: both people read them, the sender deletes them."""
+
+    admin_sees_all: bool = False
+
+    def member_scope(self, principal: Principal) -> Any:
+        return PARTIES
+
+    async def check_change(self, conn: asyncpg.Connection, principal: Principal, row: Mapping[str, Any],
+                           op: str) -> None:
+        if row["sender_id"] != principal.user_id:
+            raise forbidden(f"only the sender may {op} a message")
+
+
+def _name(user: Mapping[str, Any]) -> str:
+    return user["display_name"] or user["username"]
+
+
+def _notification_event(row: asyncpg.Record) -> Event:
+    notification = NotificationOut.from_row(row)
+    return Event("notification:new", {"notification": notification.wire()}, rooms=(rooms.user(row["user_id"]),))
+
+
+async def request(svc: Services, principal: Principal, body: ConnectionIn) -> UUID:
+    if body.receiver_id == principal.user_id:
+        raise invalid({"receiverId": "you cannot connect to yourself"})
+    async with svc.db.transaction("request_connection") as conn:
+        receiver = await users.by_id(conn, body.receiver_id)
+        if receiver is None or not receiver["is_active"]:
+            raise not_found("user")
+        try:
+            connection_id = await connections.request(conn, principal.user_id, body.receiver_id, body.message)
+        except connections.AlreadyConnected:
+            existing = await connections.between(conn, principal.user_id, body.receiver_id)
+            raise conflict("you two have a connection or a request already",
+                           connectionId=str(existing["id"]) if existing else None,
+                           status=existing["status"] if existing else None) from None
+        sender = await users.by_id(conn, principal.user_id)
+        notification = await connections.notify(
+            conn, user_id=body.receiver_id, kind="connection_request", title="New connection request",
+            message=f"{_name(sender)} wants to connect", related_user_id=principal.user_id,
+            related_connection_id=connection_id)
+    await svc.publish(_notification_event(notification))
+    return connection_id
+
+
+async def answer(svc: Services, principal: Principal, connection_id: UUID, accept: bool) -> UUID:
+    """The receiver accepts or rejects a pending request; the sender is notified."""
+    status = "accepted" if accept else "rejected"
+    async with svc.db.transaction("answer_connection") as conn:
+        row = await connections.lock(conn, connection_id)
+        if row is None or principal.user_id not in (row["sender_id"], row["receiver_id"]):
+            raise not_found("connection")
+        if row["receiver_id"] != principal.user_id:
+            raise forbidden("only the person asked may answer a request")
+        if row["status"] != "pending":
+            raise conflict(f"this request was {row['status']} already")
+        await connections.set_status(conn, connection_id, status)
+        me = await users.by_id(conn, principal.user_id)
+        notification = await connections.notify(
+            conn, user_id=row["sender_id"], kind=f"connection_{status}",
+            title=f"Connection request {status}", message=f"{_name(me)} {status} your request",
+            related_user_id=principal.user_id, related_connection_id=connection_id)
+    await svc.publish(_notification_event(notification))
+    return connection_id
+
+
+async def read_all_notifications(svc: Services, principal: Principal) -> ReadAllOut:
+    async with svc.db.transaction("read_all_notifications") as conn:
+        return ReadAllOut(marked_read=await connections.read_all_notifications(conn, principal.user_id))
+
+
+async def send_message(svc: Services, principal: Principal, body: ConnectionMessageIn) -> ConnectionMessageOut:
+    async with svc.db.transaction("send_connection_message") as conn:
+        connection = await connections.between(conn, principal.user_id, body.receiver_id)
+        if connection is None or connection["status"] != "accepted" or body.receiver_id == principal.user_id:
+            raise forbidden("you can only message people you are connected with")
+        message = ConnectionMessageOut.from_row(
+            await connections.insert_message(conn, principal.user_id, body.receiver_id, body.message))
+    await svc.publish(Event("connection_message:new", {"message": message.wire()},
+                            rooms=(rooms.user(body.receiver_id), rooms.user(principal.user_id))))
+    return message
+
+
+async def list_messages(svc: Services, principal: Principal, query: ConnectionMessageQuery) -> ConnectionMessagePage:
+    after = decode_cursor(query.cursor, datetime, UUID)
+    async with svc.db.connection() as conn:
+        rows = await connections.messages(conn, principal.user_id, with_user_id=query.with_user_id, after=after,
+                                          limit=query.limit + 1)
+    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    return ConnectionMessagePage(items=[ConnectionMessageOut.from_row(r) for r in rows], next_cursor=next_cursor)
+
+
+async def mark_message_read(svc: Services, principal: Principal, message_id: UUID) -> ConnectionMessageOut:
+    async with svc.db.transaction("read_connection_message") as conn:
+        row = await connections.mark_message_read(conn, message_id, principal.user_id)
+    if row is None:
+        raise not_found("message")
+    return ConnectionMessageOut.from_row(row)

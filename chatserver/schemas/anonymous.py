@@ -1,0 +1,126 @@
+"""The anonymous feed on the wire: the author of an anonymous post is never on it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import ShortText, Url, text, unchanged
+
+Topic = Literal["company_culture", "workplace_issues", "career_advice", "general"]
+PostText = text(10000, 1)
+
+
+class Author(WireModel):
+    """Anonymous: only the anonymous name. Otherwise who wrote it."""
+
+    anonymous: bool
+    anonymous_name: str | None = None
+    user_id: UUID | None = None
+    username: str | None = None
+    display_name: str | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> Author:
+        if row["is_anonymous"]:
+            return cls(anonymous=True, anonymous_name=row["author_anonymous_name"])
+        return cls(anonymous=False, user_id=row["user_id"], username=row["author_username"],
+                   display_name=row["author_display_name"])
+
+
+class PostIn(InputModel):
+    content: PostText
+    image_url: Url | None = None
+    is_anonymous: bool = True
+    company_name: ShortText | None = None
+    industry: ShortText | None = None
+    topic: Topic = "general"
+
+
+class PostUpdateIn(InputModel):
+    content: PostText = unchanged()
+    image_url: Url | None = None
+    is_anonymous: bool = unchanged()
+    company_name: ShortText | None = None
+    industry: ShortText | None = None
+    topic: Topic = unchanged()
+
+
+class PostOut(WireModel):
+    id: UUID
+    content: str
+    image_url: str | None
+    is_anonymous: bool
+    company_name: str | None
+    industry: str | None
+    topic: Topic
+    likes_count: int
+    comments_count: int
+    liked_by_me: bool
+    is_mine: bool
+    author: Author
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def render(cls, row: Any) -> PostOut:
+        return cls.from_row(row, author=Author.of(row))
+
+
+class PostPage(WireModel):
+    items: list[PostOut]
+    next_cursor: str | None = None
+
+
+class PostQuery(InputModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: text(512) | None = None
+    topic: Topic | None = None
+    company_name: ShortText | None = None
+    industry: ShortText | None = None
+    mine: bool = Field(False, description="Only your own posts.")
+
+
+class CommentIn(InputModel):
+    content: PostText
+    is_anonymous: bool = True
+
+
+class CommentUpdateIn(InputModel):
+    content: PostText = unchanged()
+    is_anonymous: bool = unchanged()
+
+
+class CommentOut(WireModel):
+    id: UUID
+    post_id: UUID
+    content: str
+    is_anonymous: bool
+    likes_count: int
+    liked_by_me: bool
+    is_mine: bool
+    author: Author
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def render(cls, row: Any) -> CommentOut:
+        return cls.from_row(row, author=Author.of(row))
+
+
+class CommentPage(WireModel):
+    items: list[CommentOut]
+    next_cursor: str | None = None
+
+
+class CommentQuery(InputModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: text(512) | None = None
+
+
+class LikeOut(WireModel):
+    liked: bool
+    likes_count: int
