@@ -31,6 +31,7 @@ from chatserver.http import (
 from chatserver.http.api import SERVICES
 from chatserver.http.middleware import request_context
 from chatserver.http.seed import SEED_API_MODULES
+from chatserver.jobs import periodic_jobs
 from chatserver.mail import FileOutbox, SmtpMailer
 from chatserver.presence import MemoryPresence, MemoryTyping
 from chatserver.ratelimit import MemoryRateLimiter
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_context], client_max_size=settings.max_request_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(periodic_jobs)  # after _services: it uses them
     app[REALTIME] = Realtime(settings)
     app[REALTIME].attach(app)
     health.add_routes(app)

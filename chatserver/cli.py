@@ -51,6 +51,12 @@ def migrate(settings: Settings) -> None:
     print("applied: " + ", ".join(applied) if applied else "nothing to apply: the schema is up to date")
 
 
+def migrate_legacy_ai(settings: Settings) -> None:
+    from chatserver.legacy_ai import run
+
+    run(settings)
+
+
 def show_settings(_: Settings | None = None) -> None:
     for name, default, doc in Settings.documentation():
         print(f"{name:<22} {default or '(unset)':<24} {doc}")
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8080)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("settings", help="list the environment variables the server reads")
+    commands.add_parser("migrate-legacy-ai", help="move deprecated AI chat messages and votes to the current tables")
     args = parser.parse_args(argv)
 
     if args.command == "settings":
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"chatserver: {exc}", file=sys.stderr)
         sys.exit(2)
     logs.configure(settings.log_level, settings.log_json)
-    {"serve": serve, "migrate": migrate}[args.command](settings)
+    {"serve": serve, "migrate": migrate, "migrate-legacy-ai": migrate_legacy_ai}[args.command](settings)
 
 
 if __name__ == "__main__":

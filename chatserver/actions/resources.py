@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -41,6 +41,7 @@ class Rules:
     order_type: type = datetime
     on_create: CreateHook | None = None
     on_update: UpdateHook | None = None
+    constraint_fields: Mapping[str, str] = field(default_factory=dict)  # constraint -> the column it is about
 
 
 # Cursors: the (order, key) of the last row of a page, typed back on the way in.
@@ -83,8 +84,11 @@ def page_of(rows: list, limit: int, order: str, key: str) -> tuple[list, str | N
     return rows, encode_cursor((rows[-1][order], rows[-1][key]))
 
 
-def _field_of(error: generic.ConstraintError, table: Table) -> str:
-    """The wire name of the column a constraint is about, when its name tells."""
+def _field_of(error: generic.ConstraintError, rules: Rules) -> str:
+    """The wire name of the column a constraint is about, when its declaration or its name tells."""
+    table = rules.table
+    if error.constraint in rules.constraint_fields:
+        return to_camel(rules.constraint_fields[error.constraint])
     name = error.column or error.constraint
     for prefix in (table.name + "_",):
         name = name.removeprefix(prefix)
@@ -96,10 +100,10 @@ def _field_of(error: generic.ConstraintError, table: Table) -> str:
 def constraint_error(error: generic.ConstraintError, rules: Rules) -> ApiError:
     if isinstance(error, generic.DuplicateRow):
         return conflict(f"this {rules.name} exists already", constraint=error.constraint)
-    field = _field_of(error, rules.table)
+    field_name = _field_of(error, rules)
     if isinstance(error, generic.MissingReference):
-        return invalid({field: "refers to something that does not exist"})
-    return invalid({field: f"breaks the rule {error.constraint or 'not null'}"})
+        return invalid({field_name: "refers to something that does not exist"})
+    return invalid({field_name: f"breaks the rule {error.constraint or 'not null'}"})
 
 
 async def list_rows(svc: Services, principal: Principal, rules: Rules, *, filters: Mapping[str, Any],

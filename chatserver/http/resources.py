@@ -74,6 +74,8 @@ class Resource:
     on_update: resources.UpdateHook | None = None
     description: str | None = None
     out: type[WireModel] | None = None   # a hand-written answer model, when actions need it too
+    constraint_fields: Mapping[str, str] = field(default_factory=dict)  # CHECK name -> its column
+    from_request: Mapping[str, str] = field(default_factory=dict)  # column -> "ip" or "user_agent"
 
     @property
     def singular(self) -> str:
@@ -182,7 +184,8 @@ def build(res: Resource) -> Mounted:
     read_columns = tuple(col.name for col in res.columns)
     table = Table(res.table, read_columns, key=res.key, order=res.order, search=res.search, touch=res.touch)
     rules = resources.Rules(name=res.singular, table=table, policy=res.policy, key_type=res.key_type,
-                            order_type=res.order_type, on_create=res.on_create, on_update=res.on_update)
+                            order_type=res.order_type, on_create=res.on_create, on_update=res.on_update,
+                            constraint_fields=res.constraint_fields)
     out = _out_model(res)
     return Mounted(
         resource=res, rules=rules, out=out, page=_page_model(res, out), query=_query_model(res),
@@ -190,6 +193,12 @@ def build(res: Resource) -> Mounted:
         update_in=_update_model(res) if "update" in res.ops else None,
         filters=tuple(col.name for col in res.columns if col.filter),
     )
+
+
+def _request_values(ctx: Context, res: Resource) -> dict[str, Any]:
+    """Columns the server fills from the request itself: where it came from, and with what."""
+    sources = {"ip": ctx.client_ip, "user_agent": (ctx.header("User-Agent") or "")[:512] or None}
+    return {column: sources[source] for column, source in res.from_request.items()}
 
 
 def _named(handler: Any, verb: str, res: Resource) -> Any:
@@ -216,8 +225,8 @@ def mount(api: Api, res: Resource) -> Mounted:
         return m.render(await resources.get_row(ctx.svc, ctx.user, m.rules, id))
 
     async def create_handler(ctx: Context, body: InputModel) -> WireModel:
-        row = await resources.create_row(ctx.svc, ctx.user, m.rules, body.model_dump(exclude_unset=True))
-        return m.render(row)
+        values = body.model_dump(exclude_unset=True) | _request_values(ctx, res)
+        return m.render(await resources.create_row(ctx.svc, ctx.user, m.rules, values))
 
     async def update_handler(ctx: Context, id: Any, body: InputModel) -> WireModel:
         changes = body.model_dump(exclude_unset=True)

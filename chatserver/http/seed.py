@@ -4,14 +4,19 @@ list so that chatserver/app.py appends them with one line."""
 from __future__ import annotations
 
 from chatserver.http import (
+    activity,
+    ai_chats,
     anonymous,
     communities,
     connections,
+    documents,
     forms,
     invites,
     jobs,
+    planner,
     skills,
     typed_messages,
 )
 
-SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, forms, skills, jobs]
+SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, ai_chats, documents, skills, jobs,
+                    planner, activity, forms]

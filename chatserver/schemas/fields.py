@@ -7,6 +7,7 @@ range, JSON too large or too deep. Bad input must never become a 500.
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
@@ -72,3 +73,12 @@ def unchanged(description: str | None = None) -> Any:
     """The default of an update field whose column cannot be NULL: absent leaves it as it is,
     an explicit null is refused by the field's type."""
     return Field(None, description=description, json_schema_extra=_drop_default)
+
+
+def _naive_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give a time of day without a UTC offset")
+    return value
+
+
+TimeOfDay = Annotated[time, AfterValidator(_naive_time)]

@@ -1,0 +1,57 @@
+"""AI chat messages and votes on the wire."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import text
+
+
+class AiMessageIn(InputModel):
+    content: text(20000, 1)
+
+
+class AiMessageOut(WireModel):
+    id: UUID
+    chat_id: UUID
+    role: Literal["user", "assistant", "system", "tool"]
+    parts: list[dict[str, Any]]
+    attachments: list[Any]
+    created_at: Timestamp
+
+
+class AiExchange(WireModel):
+    """The message sent and the assistant's reply."""
+
+    message: AiMessageOut
+    reply: AiMessageOut
+    messages_left_today: int
+
+
+class AiMessagePage(WireModel):
+    items: list[AiMessageOut]
+    next_cursor: str | None = None
+
+
+class AiMessageQuery(InputModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: text(512) | None = None
+
+
+class VoteIn(InputModel):
+    is_upvoted: bool
+
+
+class VoteOut(WireModel):
+    chat_id: UUID
+    message_id: UUID
+    is_upvoted: bool
+
+
+class VoteList(WireModel):
+    items: list[VoteOut]
+    next_cursor: str | None = None
