@@ -25,6 +25,25 @@ SOCKET_EVENTS = Histogram(
 EVENTS_PUBLISHED = Counter(
     "chat_events_published_total", "Events handed to the fan-out broker.", ["event"], registry=REGISTRY,
 )
+EVENTS_RECEIVED = Counter(
+    "chat_events_received_total", "Events this process received from the fan-out.", ["event"], registry=REGISTRY,
+)
+FANOUT_LAG = Histogram(
+    "chat_fanout_lag_seconds", "From publish in one process to receipt in this one.", registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+FANOUT_RECONNECTS = Counter(
+    "chat_fanout_reconnects_total", "Times the fan-out subscriber reconnected to Redis.", registry=REGISTRY,
+)
+FANOUT_SUBSCRIPTIONS = Gauge(
+    "chat_fanout_subscriptions", "Room channels this process is subscribed to.", registry=REGISTRY,
+)
+SYNC_CALLS = Counter(
+    "chat_sync_calls_total", "sync requests, and how many messages they returned.", ["kind"], registry=REGISTRY,
+)
+PRESENCE_REAPED = Counter(
+    "chat_presence_reaped_sockets_total", "Sockets of dead processes removed from presence.", registry=REGISTRY,
+)
 
 
 def render() -> bytes:

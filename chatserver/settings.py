@@ -62,6 +62,15 @@ def _url(*schemes: str) -> Callable[[str], str | None]:
     return parse
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return parse
+
+
 def _origins(value: str) -> list[str] | str:
     value = value.strip()
     if value == "*":
@@ -90,6 +99,9 @@ class Settings:
     redis_url: str | None = _env(
         "REDIS_URL", _url("redis", "rediss", "unix"), "",
         "Redis URL. Unset: in-process fan-out, presence and rate limits (one process only).")
+    fanout_mode: str = _env(
+        "FANOUT_MODE", _choice("rooms", "broadcast"), "rooms",
+        "rooms: a process hears only rooms it has sockets in; broadcast: every event to every process.")
     data_dir: Path = _env("CHAT_DATA_DIR", Path, "./var", "Embedded database and uploaded files.")
     db_pool_min: int = _env("DB_POOL_MIN", _int_in(1, 100), "2", "Smallest PostgreSQL pool size.")
     db_pool_max: int = _env("DB_POOL_MAX", _int_in(1, 500), "20", "Largest PostgreSQL pool size.")

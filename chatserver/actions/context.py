@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
+from redis.asyncio import Redis
+
 from chatserver.broker import Broker, Event
 from chatserver.db import Database
 from chatserver.errors import ApiError
@@ -28,6 +30,7 @@ class Services:
     typing: TypingTracker
     limiter: RateLimiter
     files: FileStore
+    redis: Redis | None = None  # set when several processes share state through Redis
 
     async def limit(self, action: str, key: object, rule: Rule) -> None:
         """Spend one of the caller's `action` tokens, or answer `rate_limited`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from chatserver import metrics
 from chatserver.actions import access, presence
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import conversation_view, message_views
@@ -41,6 +42,7 @@ async def sync(svc: Services, principal: Principal, body: SyncIn) -> SyncOut:
     A stream the caller may not read answers with its own error instead of failing the whole call:
     a client that was removed from one channel while away still catches up on the rest.
     """
+    metrics.SYNC_CALLS.labels("calls").inc()
     out = SyncOut(channels={}, conversations={})
     async with svc.db.connection() as conn:
         for kind, wanted, results in (("channel", body.channels, out.channels),
@@ -62,5 +64,6 @@ async def _changes(conn, kind: str, stream_id: UUID, after: int, principal: Prin
     has_more = len(rows) > SYNC_PAGE
     rows = rows[:SYNC_PAGE]
     last_change_seq = rows[-1]["change_seq"] if has_more else max(stream.record["last_change_seq"], after)
+    metrics.SYNC_CALLS.labels("messages").inc(len(rows))
     return StreamChanges(messages=await message_views(conn, rows), last_change_seq=last_change_seq,
                          has_more=has_more)

@@ -34,6 +34,12 @@ class Broker(Protocol):
     def on_event(self, deliver: Deliver) -> None:
         """Register this process's deliverer for events that arrive."""
 
+    def interest(self, room: str, wanted: bool) -> None:
+        """This process now has (or no longer has) sockets in `room`: start (or stop) receiving its events."""
+
+    def healthy(self) -> bool:
+        """False while events published elsewhere cannot reach this process."""
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...

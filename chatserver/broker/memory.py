@@ -25,6 +25,12 @@ class MemoryBroker:
             except Exception:
                 log.exception("delivering %s failed", event.name)
 
+    def interest(self, room: str, wanted: bool) -> None:
+        return None  # one process: every event is already here
+
+    def healthy(self) -> bool:
+        return True
+
     async def start(self) -> None:
         return None
 

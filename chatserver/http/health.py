@@ -23,6 +23,13 @@ async def readyz(request: web.Request) -> web.Response:
         checks["postgres"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["postgres"] = f"failing: {type(exc).__name__}"
+    if svc.redis is not None:
+        try:
+            await asyncio.wait_for(svc.redis.ping(), timeout=2)
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"failing: {type(exc).__name__}"
+    checks["fanout"] = "ok" if svc.broker.healthy() else "failing: subscriber disconnected"
     ready = all(value == "ok" for value in checks.values())
     return web.json_response({"status": "ok" if ready else "unavailable", "checks": checks},
                              status=200 if ready else 503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -18,6 +19,14 @@ class PresenceState:
 
 
 class PresenceTracker(Protocol):
+    async def start(self, on_offline: Callable[[list[UUID]], Awaitable[None]]) -> None:
+        """Begin; `on_offline` announces users whose sockets vanished with a dead process."""
+
+    async def release(self) -> list[UUID]:
+        """Give up this process's sockets (clean shutdown); return the users left offline."""
+
+    async def close(self) -> None: ...
+
     async def connect(self, user_id: UUID, sid: str) -> bool:
         """Register a socket; True when the user was offline until now."""
 

@@ -15,6 +15,17 @@ class MemoryPresence:
         self._idle: set[UUID] = set()  # AWAY because idle, not because chosen
         self._active: dict[UUID, float] = {}
 
+    async def start(self, on_offline) -> None:
+        return None  # one process: its sockets die with it, there is nobody to tell
+
+    async def release(self) -> list[UUID]:
+        users = list(self._sockets)
+        self._sockets.clear()
+        return users
+
+    async def close(self) -> None:
+        return None
+
     async def connect(self, user_id: UUID, sid: str) -> bool:
         sockets = self._sockets.setdefault(user_id, set())
         came_online = not sockets

@@ -19,6 +19,7 @@ from chatserver.broker.control import ROOMS, is_control
 from chatserver.errors import ApiError
 from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
+from chatserver.realtime.manager import InterestManager
 from chatserver.schemas.base import parse
 from chatserver.settings import Settings
 from chatserver.store import channels, conversations, workspaces
@@ -59,12 +60,14 @@ class Realtime:
             ping_timeout=20,
             # Events of one socket are handled in order, inline, without a task each.
             async_handlers=False,
+            client_manager=InterestManager(self._interest),
             logger=False,
             engineio_logger=False,
         )
         self.principals: dict[str, Principal] = {}
         self._touched: dict[str, float] = {}
         self._tasks: list[asyncio.Task] = []
+        self._draining = False
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("*", self._on_event)
@@ -78,6 +81,10 @@ class Realtime:
         svc.broker.on_event(self.deliver)
         self._tasks = [asyncio.get_running_loop().create_task(self._every(1.0, typing.expire)),
                        asyncio.get_running_loop().create_task(self._every(30.0, presence.idle_sweep))]
+
+    def _interest(self, room: str, wanted: bool) -> None:
+        if self._svc is not None:
+            self._svc.broker.interest(room, wanted)
 
     @property
     def svc(self) -> Services:
@@ -96,6 +103,9 @@ class Realtime:
 
     async def _on_connect(self, sid: str, environ: dict, auth_payload: Any = None) -> None:
         logs.sid.set(sid)
+        if self._draining:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "server is shutting down", {"code": "unavailable", "message": "server is shutting down"})
         try:
             principal = await auth.authenticate(self.svc, _token_from(auth_payload, environ))
         except ApiError as error:
@@ -133,7 +143,8 @@ class Realtime:
         self._touched.pop(sid, None)
         if principal is not None:
             metrics.SOCKETS.dec()
-            await presence.disconnected(self.svc, principal.user_id, sid)
+            if not self._draining:  # while draining, the user is about to reconnect to another process
+                await presence.disconnected(self.svc, principal.user_id, sid)
 
     # events
 
@@ -207,6 +218,25 @@ class Realtime:
                     await self.sio.enter_room(sid, joined)
                 for left in event.data.get("leave", ()):
                     await self.sio.leave_room(sid, left)
+
+    async def drain(self, grace: float = 1.0) -> None:
+        """Close every socket's transport, not the Socket.IO session, so clients reconnect
+        (to another process behind the load balancer); then, once they had time to, give up
+        this process's presence, announcing only users who did not come back elsewhere."""
+        self._draining = True
+        eio_sids = [eio_sid for sid in list(self.principals)
+                    if (eio_sid := self.sio.manager.eio_sid_from_sid(sid, "/")) is not None]
+        # A long-polling client that stopped polling never takes its close packet; don't wait on it.
+        await asyncio.gather(*(asyncio.wait_for(self.sio.eio.disconnect(eio_sid), 1.0) for eio_sid in eio_sids),
+                             return_exceptions=True)
+        if self._svc is None:
+            return
+        await asyncio.sleep(grace if eio_sids else 0)
+        try:
+            gone = await self.svc.presence.release()
+            await presence.went_offline(self.svc, gone)
+        except Exception:
+            log.exception("releasing presence failed")
 
     async def close(self) -> None:
         for task in self._tasks:

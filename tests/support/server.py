@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ class RunningServer:
     settings: Settings
     runner: web.AppRunner
     http: aiohttp.ClientSession
-    _counter: list[int] = field(default_factory=lambda: [0])
 
     @property
     def app(self) -> web.Application:
@@ -69,8 +69,7 @@ class RunningServer:
 
     async def account(self, username: str | None = None, password: str = "correct horse battery") -> Account:
         """Register and sign in a new user."""
-        self._counter[0] += 1
-        username = username or f"user{self._counter[0]}"
+        username = username or f"user{uuid.uuid4().hex[:12]}"
         email = f"{username}@example.com"
         created = await self.request("POST", "/api/v1/auth/register",
                                      json={"email": email, "username": username, "password": password})

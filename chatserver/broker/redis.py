@@ -1,0 +1,176 @@
+"""Fan-out across processes through Redis pub/sub, routed by room.
+
+An event is published once on the channel of each room it names, and each
+process subscribes only to the rooms it has sockets in (python-socketio's own
+Redis manager sends every event to every process on one channel instead;
+`FANOUT_MODE=broadcast` does that, for comparison). A process that hears an
+event on several of its rooms delivers it once: each event carries an id.
+Payloads are msgpack. Redis only carries notifications: what a process misses
+while Redis is away, its clients repair with `sync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import OrderedDict
+
+import msgpack
+import redis.asyncio as redis
+
+from chatserver import metrics
+from chatserver.broker.base import Deliver, Event
+
+log = logging.getLogger(__name__)
+
+_REMEMBERED_IDS = 8192
+
+
+class RedisBroker:
+    def __init__(self, url: str, *, mode: str = "rooms", prefix: str = "chat") -> None:
+        assert mode in ("rooms", "broadcast"), mode
+        self.mode = mode
+        self.prefix = prefix
+        self.process_id = uuid.uuid4().hex
+        self._publisher = redis.from_url(url)
+        self._subscriber = redis.from_url(url)
+        self._deliverers: list[Deliver] = []
+        self._wanted: set[str] = set()
+        self._subscribed: set[str] = set()
+        self._changed = asyncio.Event()
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._pubsub: redis.client.PubSub | None = None
+        self._connected = False
+        self._tasks: list[asyncio.Task] = []
+
+    # what the core uses
+
+    def on_event(self, deliver: Deliver) -> None:
+        self._deliverers.append(deliver)
+
+    def interest(self, room: str, wanted: bool) -> None:
+        if self.mode == "broadcast":
+            return
+        (self._wanted.add if wanted else self._wanted.discard)(room)
+        self._changed.set()
+
+    def healthy(self) -> bool:
+        return self._connected and all(not task.done() for task in self._tasks)
+
+    def _channel(self, room: str) -> str:
+        return f"{self.prefix}:room:{room}" if self.mode == "rooms" else f"{self.prefix}:all"
+
+    async def publish(self, event: Event) -> None:
+        payload = msgpack.packb({
+            "i": uuid.uuid4().bytes, "n": event.name, "d": event.data, "r": list(event.rooms),
+            "s": event.skip_sid, "u": event.skip_user, "x": event.disconnect, "t": time.time(),
+        })
+        channels = {self._channel(room) for room in event.rooms}
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for channel in channels:
+                pipe.publish(channel, payload)
+            await pipe.execute()
+        metrics.EVENTS_PUBLISHED.labels(event.name).inc()
+
+    # the subscriber
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._run(), name="redis-subscriber")]
+        # Wait briefly for the first subscription, so a process reports ready only once it can hear.
+        for _ in range(50):
+            if self._connected:
+                break
+            await asyncio.sleep(0.05)
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
+            try:
+                # A process channel keeps the connection subscribed even with no rooms yet.
+                await pubsub.subscribe(f"{self.prefix}:process:{self.process_id}")
+                if self.mode == "broadcast":
+                    await pubsub.subscribe(self._channel(""))
+                self._subscribed = set()
+                self._pubsub = pubsub
+                self._connected = True
+                backoff = 0.2
+                self._changed.set()
+                sync_task = asyncio.get_running_loop().create_task(self._keep_subscriptions(pubsub))
+                try:
+                    await self._read(pubsub)
+                finally:
+                    sync_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await sync_task
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._connected:
+                    log.warning("redis subscriber lost its connection: %s; reconnecting", exc)
+            finally:
+                self._connected = False
+                self._pubsub = None
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            metrics.FANOUT_RECONNECTS.inc()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _keep_subscriptions(self, pubsub) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            wanted = set(self._wanted)
+            add = wanted - self._subscribed
+            drop = self._subscribed - wanted
+            if add:
+                await pubsub.subscribe(*(self._channel(room) for room in add))
+                self._subscribed |= add
+            if drop:
+                await pubsub.unsubscribe(*(self._channel(room) for room in drop))
+                self._subscribed -= drop
+            metrics.FANOUT_SUBSCRIPTIONS.set(len(self._subscribed))
+
+    async def _read(self, pubsub) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if message is None or message.get("type") != "message":
+                continue
+            await self._handle(message["data"])
+
+    async def _handle(self, raw: bytes) -> None:
+        try:
+            payload = msgpack.unpackb(raw)
+        except Exception:
+            log.warning("undecodable fan-out payload dropped")
+            return
+        event_id = payload["i"]
+        if event_id in self._seen:
+            return
+        self._seen[event_id] = None
+        if len(self._seen) > _REMEMBERED_IDS:
+            self._seen.popitem(last=False)
+        metrics.EVENTS_RECEIVED.labels(payload["n"]).inc()
+        metrics.FANOUT_LAG.observe(max(0.0, time.time() - payload["t"]))
+        event = Event(payload["n"], payload["d"], rooms=tuple(payload["r"]), skip_sid=payload["s"],
+                      skip_user=payload["u"], disconnect=payload["x"])
+        for deliver in self._deliverers:
+            try:
+                await deliver(event)
+            except Exception:
+                log.exception("delivering %s failed", event.name)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._deliverers.clear()
+        await self._publisher.aclose()
+        await self._subscriber.aclose()

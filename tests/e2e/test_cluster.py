@@ -1,0 +1,87 @@
+"""Several server processes behind Redis: everything reaches everyone, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.support.chat import connect, nonce, send, workspace_with_channel
+
+pytestmark = pytest.mark.timeout(180)
+
+
+async def test_clients_on_different_processes_talk_to_each_other(nodes):
+    first, second, third = nodes
+    alice, bob, carol = await first.account("alice"), await second.account("bob"), await third.account("carol")
+    room = await workspace_with_channel(first, alice, bob, carol)
+    a, b, c = await connect(first, alice), await connect(second, bob), await connect(third, carol)
+
+    # Channel messages, each once, everywhere.
+    message = await send(a, room.channel_id, "hello from process one")
+    for client in (a, b, c):
+        assert (await client.wait_for("message:new"))["message"]["id"] == message["id"]
+    # Reactions and edits made on other processes.
+    await b.call("reaction:add", {"messageId": message["id"], "emoji": "👋"})
+    assert (await c.wait_for("reaction:updated"))["reactions"][0]["userIds"] == [bob.id]
+    await a.call("message:edit", {"messageId": message["id"], "version": 1, "content": "edited"})
+    assert (await b.wait_for("message:updated"))["message"]["content"] == "edited"
+    # Typing goes to the others, not the typist.
+    await c.call("typing", {"channelId": room.channel_id, "typing": True})
+    assert (await a.wait_for("typing"))["userId"] == carol.id
+    assert (await b.wait_for("typing"))["userId"] == carol.id
+    # Direct messages across processes.
+    conversation = (await a.call("dm:open", {"userId": bob.id}))["data"]["conversation"]
+    await a.call("dm:send", {"conversationId": conversation["id"], "content": "psst", "nonce": nonce()})
+    assert (await b.wait_for("dm:new"))["message"]["content"] == "psst"
+    # Presence: one user's status seen on another process.
+    await b.call("presence:set", {"status": "BUSY"})
+    assert (await c.wait_for("presence", where=lambda d: d["userId"] == bob.id and d["status"] == "BUSY"))
+    # Joining on one process moves the user's sockets on another into the room.
+    dave = await first.account("dave")
+    await first.request("POST", "/api/v1/workspaces/join", token=dave.access_token,
+                        json={"inviteCode": room.workspace["inviteCode"]})
+    d = await connect(third, dave)
+    joined = await first.request("POST", f"/api/v1/channels/{room.channel_id}/members",
+                                 token=alice.access_token, json={"userId": dave.id})
+    assert joined.status == 201
+    await asyncio.sleep(0.3)  # the room subscription on process three
+    await send(b, room.channel_id, "welcome dave")
+    assert (await d.wait_for("message:new"))["message"]["content"] == "welcome dave"
+
+
+async def test_a_thousand_messages_through_every_process_arrive_complete_and_in_order(nodes):
+    accounts = [await node.account() for node in nodes]
+    room = await workspace_with_channel(nodes[0], accounts[0], *accounts[1:])
+    senders = [await connect(node, account) for node, account in zip(nodes, accounts, strict=True)]
+    listeners = [await connect(node, account) for node, account in zip(nodes, accounts, strict=True)]
+    for i in range(1000):
+        await send(senders[i % 3], room.channel_id, f"n{i}")
+    for listener in listeners:
+        deadline = asyncio.get_running_loop().time() + 30
+        while sum(1 for name, _ in listener.events if name == "message:new") < 1000:
+            assert asyncio.get_running_loop().time() < deadline, "messages missing"
+            await asyncio.sleep(0.05)
+        received = [data["message"] for name, data in listener.events if name == "message:new"]
+        assert [m["seq"] for m in received] == list(range(1, 1001))
+        assert [m["content"] for m in received] == [f"n{i}" for i in range(1000)]
+
+
+async def test_routing_sends_a_process_only_the_rooms_it_has_sockets_in(nodes, http):
+    owner_a, owner_b = await nodes[0].account(), await nodes[1].account()
+    room_a = await workspace_with_channel(nodes[0], owner_a)
+    room_b = await workspace_with_channel(nodes[1], owner_b)
+    client_a, client_b = await connect(nodes[0], owner_a), await connect(nodes[1], owner_b)
+    for i in range(20):
+        await send(client_a, room_a.channel_id, f"a{i}")
+    await send(client_b, room_b.channel_id, "b")
+
+    async def received(node) -> float:
+        async with http.get(node.url + "/metrics") as response:
+            text = await response.text()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith('chat_events_received_total{event="message:new"}'))
+
+    assert await received(nodes[0]) == 20
+    assert await received(nodes[1]) == 1
+    assert await received(nodes[2]) == 0
