@@ -1,0 +1,4 @@
+from loadtest.cli import main
+
+if __name__ == "__main__":  # load processes are spawned and re-import this module
+    main()

@@ -1,0 +1,107 @@
+"""PNG figures from a report: latency percentiles over time, latency CDF, capacity steps.
+
+Everything is drawn from the report's JSON, so figures can be redrawn from a saved report
+(`python -m loadtest plot report.json`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _latency_blocks(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, block) for every block of results that has a latency CDF."""
+    blocks = [("delivery", results)] if "latencyCdf" in results else []
+    blocks += [(key, value) for key, value in results.items()
+               if isinstance(value, dict) and "latencyCdf" in value]
+    return blocks
+
+
+def _title(report: dict[str, Any], what: str) -> str:
+    return f"{report['scenario']} vs {report['target']}: {what}"
+
+
+def over_time(report: dict[str, Any], name: str, block: dict[str, Any], path: Path) -> Path | None:
+    rows = block.get("latencyBySecond") or []
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    seconds = [r["second"] for r in rows]
+    for key, style in (("p50", "-"), ("p90", "-"), ("p99", "-"), ("max", ":")):
+        ax.plot(seconds, [r[key] for r in rows], style, label=key, marker="." if len(rows) < 40 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("second of the run (by send time)")
+    ax.set_ylabel("latency, ms")
+    ax.set_title(_title(report, f"{name} latency over time"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def latency_cdf(report: dict[str, Any], name: str, block: dict[str, Any], path: Path) -> Path | None:
+    points = block.get("latencyCdf") or []
+    if not points:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot([p[0] for p in points], [p[1] * 100 for p in points], drawstyle="steps-post")
+    for pct in (50, 90, 99):
+        ax.axhline(pct, color="grey", linewidth=0.6, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency, ms")
+    ax.set_ylabel("% of deliveries at or below")
+    ax.set_ylim(0, 100.5)
+    ax.set_title(_title(report, f"{name} latency CDF"))
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def capacity_steps(report: dict[str, Any], path: Path) -> Path | None:
+    steps = report["results"].get("steps") or []
+    if not steps:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rates = [s["deliveredPerSecond"] for s in steps]
+    for key in ("p50", "p99", "max"):
+        ax.plot(rates, [s["latencyMs"][key] for s in steps], marker="o", label=key)
+    bound = report["params"].get("p99BoundMs")
+    if bound:
+        ax.axhline(bound, color="red", linewidth=0.8, linestyle="--", label=f"p99 bound {bound} ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("delivered messages per second")
+    ax.set_ylabel("latency, ms")
+    ax.set_title(_title(report, "latency as the rate steps up"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write(report: dict[str, Any], out: Path, stem: str) -> list[Path]:
+    paths = []
+    for name, block in _latency_blocks(report["results"]):
+        paths.append(over_time(report, name, block, out / f"{stem}-{name}-over-time.png"))
+        paths.append(latency_cdf(report, name, block, out / f"{stem}-{name}-cdf.png"))
+    if report["scenario"] == "capacity":
+        paths.append(capacity_steps(report, out / f"{stem}-steps.png"))
+    return [p for p in paths if p is not None]

@@ -1,0 +1,84 @@
+"""The end of a run: a summary table on stdout, a JSON report and PNG figures in --out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from loadtest import plots
+from loadtest.options import RunOptions
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new(scenario: str, run: RunOptions, params: dict[str, Any]) -> dict[str, Any]:
+    return {"scenario": scenario, "target": run.target, "url": run.url, "startedAt": now_iso(),
+            "params": params, "loadProcesses": run.procs, "python": platform.python_version()}
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}/s"
+
+
+def latency_row(label: str, lat: dict[str, Any]) -> list[str]:
+    return [label, f"p50 {ms(lat['p50'])}  p90 {ms(lat['p90'])}  p99 {ms(lat['p99'])}  "
+                   f"max {ms(lat['max'])}  (n={lat['count']:,})"]
+
+
+def accounting_rows(acc: dict[str, Any]) -> list[list[str]]:
+    return [
+        ["sent / acked / refused", f"{acc['sent']:,} / {acc['acked']:,} / {acc['refused']:,}"
+                                   + (f"  errors {acc['errors']}" if acc["errors"] else "")],
+        ["expected / delivered", f"{acc['expected']:,} / {acc['delivered']:,}"],
+        ["lost / duplicated / out of order",
+         f"{acc['lost']:,} / {acc['duplicated']:,} / {acc['out_of_order']:,}"
+         + (f"  unexpected {acc['unexpected']:,}" if acc["unexpected"] else "")],
+    ]
+
+
+def cost_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    server = results.get("server")
+    if server:
+        rows.append(["server CPU", f"{server['cpuSeconds']:.2f} s  "
+                                   f"({rate(server['deliveriesPerCpuSecond'])} deliveries per CPU-second)"])
+    gen = results.get("loadgen")
+    if gen:
+        note = "  SATURATED: the load generator may set the pace" if gen["saturated"] else ""
+        rows.append(["load processes CPU", f"{gen['cpuPercent']} %{note}"])
+    return rows
+
+
+def table(report: dict[str, Any]) -> str:
+    rows = report.get("summary", [])
+    title = f"{report['scenario']} against {report['target']} at {report['url']}"
+    width = max((len(r[0]) for r in rows), default=10)
+    lines = [title, "-" * len(title)] + [f"{label:<{width}}  {value}" for label, value in rows]
+    return "\n".join(lines)
+
+
+def finish(report: dict[str, Any], run: RunOptions) -> Path:
+    """Write the JSON report and the figures; print the summary table unless quiet."""
+    report["finishedAt"] = now_iso()
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = run.label or f"{report['scenario']}-{report['target']}"
+    if run.plots:
+        report["plots"] = [str(p) for p in plots.write(report, out, stem)]
+    path = out / f"{stem}.json"
+    path.write_text(json.dumps(report, indent=1, default=str))
+    if not run.quiet:
+        print(table(report))
+        print(f"report: {path}")
+    return path

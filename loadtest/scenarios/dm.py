@@ -1,0 +1,84 @@
+"""dm: P pairs of users ping-ponging direct messages; round-trip percentiles, and every
+dm:new accounted for at both users of its conversation."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loadtest import measures, report
+from loadtest.coordinator import Workers, split
+from loadtest.histogram import merge_all, merge_series
+from loadtest.ledger import account
+from loadtest.options import RunOptions
+from loadtest.plans import Connecting, DmPlan, Round
+from loadtest.population import prepare
+from loadtest.progress import ProgressBar, log
+from loadtest.rounds import drive
+from loadtest.serverstats import ServerProbe
+
+
+@dataclass
+class DmOptions:
+    pairs: int = 50
+    rate: float = 0.0  # round trips per second, all pairs together; 0: one per pair per second
+    duration: float = 10.0
+    size: int = 0
+    rtt_timeout: float = 5.0  # a ping unanswered this long counts as a timeout, and the pair goes on
+    drain: float = 5.0
+
+
+async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
+    rate = opts.rate or float(opts.pairs)
+    doc = report.new("dm", run, {**asdict(opts), "rate": rate})
+    started = time.monotonic()
+    log(f"setup: {opts.pairs} pairs on {run.target} at {run.url}", enabled=not run.quiet)
+    population = await prepare(run.target, run.url, 2 * opts.pairs, 0, concurrency=run.setup_concurrency,
+                               accounts_cache=run.accounts_cache,
+                               log=lambda text: log(text, enabled=not run.quiet))
+    seats = population.seats
+    pairs = [(p, seats[2 * p], seats[2 * p + 1]) for p in range(opts.pairs)]
+    members = {p: [2 * p, 2 * p + 1] for p in range(opts.pairs)}
+    shares = split(pairs, run.procs)
+    tag = secrets.token_hex(4)
+    connecting = Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout)
+    async with Workers(run.procs) as workers:
+        workers.send_all("setup", [DmPlan(run.url, tag, share, connecting) for share in shares])
+        ready = await workers.gather("ready", timeout=2 * opts.pairs / run.connect_rate + 120)
+        connect = measures.connect_stats([r["connect"] for r in ready])
+        open_errors: dict[str, int] = {}
+        for r in ready:
+            for code, n in r["openErrors"].items():
+                open_errors[code] = open_errors.get(code, 0) + n
+        if connect["failed"] or open_errors:
+            raise RuntimeError(f"setup failed: {connect['failed']} connections failed "
+                               f"({connect['errors']}), dm:open failed: {open_errors}")
+        doc["setup"] = {"seconds": round(time.monotonic() - started, 1),
+                        "accountSeconds": round(population.setup_seconds, 1), "connect": connect}
+        start_at = time.monotonic() + 1.0
+        rounds = [Round(1, start_at, opts.duration, rate * len(share) / opts.pairs, opts.size, opts.rtt_timeout)
+                  for share in shares]
+        outcome = await drive(workers, rounds, {p: 2 for p in members}, drain=opts.drain,
+                              bar=ProgressBar("dm", enabled=not run.quiet), probe=ServerProbe(run.server_pids))
+    acc = account(members, members, [r.sends for r in outcome.results], [r.receipts for r in outcome.results])
+    rtt_series = merge_series([r.rtt for r in outcome.results])
+    rtt = merge_all(list(rtt_series.values()))
+    results = measures.delivery(outcome, acc)
+    results["roundTrip"] = {"perSecond": round(rtt.total / opts.duration, 1),
+                            "timeouts": sum(r.extra.get("rttTimeouts", 0) for r in outcome.results),
+                            "latencyMs": measures.latency(rtt), "latencyBySecond": measures.series(rtt_series),
+                            "latencyCdf": measures.cdf(rtt)}
+    doc["results"] = results
+    doc["summary"] = [
+        ["round trips", f"{report.rate(results['roundTrip']['perSecond'])}  "
+                        f"(timeouts {results['roundTrip']['timeouts']})"],
+        report.latency_row("round trip", results["roundTrip"]["latencyMs"]),
+        report.latency_row("one way (send to receipt)", results["latencyMs"]),
+        report.latency_row("ack latency", results["ackLatencyMs"]),
+        *report.accounting_rows(results["accounting"]),
+        *report.cost_rows(results),
+    ]
+    doc["reportPath"] = str(report.finish(doc, run))
+    return doc

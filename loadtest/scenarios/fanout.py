@@ -1,0 +1,128 @@
+"""fanout: N clients in R channels, S of them sending M messages per second in total for D
+seconds; every delivery to every member accounted for, latency from send to receipt."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loadtest import measures, report
+from loadtest.coordinator import Workers, split
+from loadtest.ledger import account
+from loadtest.options import RunOptions
+from loadtest.plans import Connecting, FanoutPlan, Round
+from loadtest.population import prepare
+from loadtest.progress import ProgressBar, log
+from loadtest.rounds import drive
+from loadtest.serverstats import ServerProbe
+
+
+@dataclass
+class FanoutOptions:
+    clients: int = 100
+    channels: int = 10
+    senders: int = 10
+    rate: float = 100.0  # messages per second, all senders together
+    duration: float = 10.0
+    size: int = 0  # pad content to this many characters (the tag alone is about 40)
+    drain: float = 5.0  # how long to wait for deliveries after sending stops
+
+    def check(self) -> None:
+        if not 1 <= self.channels <= self.clients:
+            raise ValueError("need 1 <= channels <= clients")
+        if not 1 <= self.senders <= self.clients:
+            raise ValueError("need 1 <= senders <= clients")
+
+
+@dataclass
+class Stage:
+    """Connected clients in their channels, ready for rounds."""
+
+    run: RunOptions
+    opts: FanoutOptions
+    workers: Workers
+    members: dict[int, list[int]]  # channel number -> seat indexes
+    senders: dict[int, list[int]]  # channel number -> seat indexes of its senders
+    local_senders: list[int]  # senders per load process
+    setup: dict[str, Any]
+    probe: ServerProbe
+    round_id: int = 0
+
+
+@asynccontextmanager
+async def staged(run: RunOptions, opts: FanoutOptions):
+    opts.check()
+
+    def say(text: str) -> None:
+        log(text, enabled=not run.quiet)
+
+    started = time.monotonic()
+    say(f"setup: {opts.clients} users in {opts.channels} channels on {run.target} at {run.url}")
+    population = await prepare(run.target, run.url, opts.clients, opts.channels,
+                               concurrency=run.setup_concurrency, accounts_cache=run.accounts_cache, log=say)
+    channel_of = {seat.index: seat.index % opts.channels for seat in population.seats}
+    members = {c: [i for i, ch in channel_of.items() if ch == c] for c in range(opts.channels)}
+    senders = {c: [i for i in range(opts.senders) if channel_of[i] == c] for c in range(opts.channels)}
+    shares = split(population.seats, run.procs)
+    tag = secrets.token_hex(4)
+    plans = [FanoutPlan(run.url, tag, seats, population.channel_ids, channel_of,
+                        [s.index for s in seats if s.index < opts.senders],
+                        Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout))
+             for seats in shares]
+    async with Workers(run.procs) as workers:
+        workers.send_all("setup", plans)
+        say(f"setup: connecting {opts.clients} sockets at {run.connect_rate:.0f}/s "
+            f"from {run.procs} load process(es)")
+        ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120)
+        connect = measures.connect_stats([r["connect"] for r in ready])
+        join_errors: dict[str, int] = {}
+        for r in ready:
+            for code, n in r["joinErrors"].items():
+                join_errors[code] = join_errors.get(code, 0) + n
+        if connect["failed"] or join_errors:
+            raise RuntimeError(f"setup failed: {connect['failed']} connections failed "
+                               f"({connect['errors']}), channel joins failed: {join_errors}")
+        setup = {"seconds": round(time.monotonic() - started, 1),
+                 "accountSeconds": round(population.setup_seconds, 1), "connect": connect}
+        yield Stage(run, opts, workers, members, senders, [len(p.senders) for p in plans], setup,
+                    ServerProbe(run.server_pids))
+
+
+async def measure(stage: Stage, rate: float, duration: float, label: str) -> dict[str, Any]:
+    """One round at `rate` messages per second; its figures as report values."""
+    stage.round_id += 1
+    start_at = time.monotonic() + 1.0
+    total_senders = stage.opts.senders
+    rounds = [Round(stage.round_id, start_at, duration, rate * n / total_senders, stage.opts.size)
+              for n in stage.local_senders]
+    bar = ProgressBar(label, enabled=not stage.run.quiet)
+    counts = {c: len(m) for c, m in stage.members.items()}
+    outcome = await drive(stage.workers, rounds, counts, drain=stage.opts.drain, bar=bar, probe=stage.probe)
+    acc = account(stage.members, stage.senders, [r.sends for r in outcome.results],
+                  [r.receipts for r in outcome.results])
+    return {"rate": rate, "duration": duration, **measures.delivery(outcome, acc)}
+
+
+def summary(results: dict[str, Any]) -> list[list[str]]:
+    return [
+        ["sent", report.rate(results["sentPerSecond"])],
+        ["delivered", f"{report.rate(results['deliveredPerSecond'])}  "
+                      f"(over {results['deliveryWindowSeconds']} s)"],
+        report.latency_row("latency (send to receipt)", results["latencyMs"]),
+        report.latency_row("ack latency", results["ackLatencyMs"]),
+        *report.accounting_rows(results["accounting"]),
+        *report.cost_rows(results),
+    ]
+
+
+async def fanout(run: RunOptions, opts: FanoutOptions) -> dict[str, Any]:
+    doc = report.new("fanout", run, asdict(opts))
+    async with staged(run, opts) as stage:
+        doc["setup"] = stage.setup
+        doc["results"] = await measure(stage, opts.rate, opts.duration, "fanout")
+    doc["summary"] = summary(doc["results"])
+    doc["reportPath"] = str(report.finish(doc, run))
+    return doc

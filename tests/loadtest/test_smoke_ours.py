@@ -1,0 +1,31 @@
+"""Fan-out and DM ping-pong against our real server: accounts, a workspace and channels made
+over HTTP, sockets authenticated with real access tokens, messages stored in PostgreSQL."""
+
+from __future__ import annotations
+
+from loadtest.options import RunOptions
+from loadtest.scenarios.dm import DmOptions, dm
+from loadtest.scenarios.fanout import FanoutOptions, fanout
+
+
+def options(server, tmp_path) -> RunOptions:
+    return RunOptions(url=server.url, target="ours", out=str(tmp_path), quiet=True, plots=False,
+                      accounts_cache=str(tmp_path / "accounts.json"))
+
+
+async def test_fanout_against_our_server(server, tmp_path):
+    doc = await fanout(options(server, tmp_path),
+                       FanoutOptions(clients=6, channels=2, senders=2, rate=8, duration=2.0))
+    acc = doc["results"]["accounting"]
+    assert acc["errors"] == {}
+    assert acc["sent"] == acc["acked"] == 16
+    assert acc["expected"] == acc["delivered"] == 16 * 3
+    assert acc["clean"], acc
+
+
+async def test_dm_against_our_server(server, tmp_path):
+    doc = await dm(options(server, tmp_path), DmOptions(pairs=3, rate=6, duration=2.0))
+    results = doc["results"]
+    assert results["accounting"]["errors"] == {}
+    assert results["accounting"]["clean"], results["accounting"]
+    assert results["roundTrip"]["latencyMs"]["count"] >= 9

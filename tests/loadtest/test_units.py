@@ -1,0 +1,62 @@
+"""The pieces the harness's numbers rest on: packets, content tags, histograms, the ledger."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from loadtest import content, protocol
+from loadtest.histogram import Histogram
+from loadtest.ledger import Receipts, Sends, account
+
+
+def test_socketio_packets_round_trip():
+    assert protocol.event_packet("message:send", ({"a": 1},), 7) == b'427["message:send",{"a":1}]'
+    assert protocol.connect_packet({"token": "t"}) == b'40{"token":"t"}'
+    ack = protocol.parse_socketio(b'4312[{"ok":true}]')
+    assert (ack.kind, ack.ack_id, ack.data) == (protocol.SIO_ACK, 12, [{"ok": True}])
+    spaced = protocol.parse_socketio(b'42/chat,5["x",1]')
+    assert (spaced.namespace, spaced.ack_id, spaced.data) == ("/chat", 5, ["x", 1])
+    assert protocol.websocket_url("https://h:1/") == "wss://h:1/socket.io/?EIO=4&transport=websocket"
+
+
+def test_content_tags_survive_padding_and_ignore_foreign_text():
+    text = content.make(3, 41, 7, 1234.5, "pong6", size=200)
+    assert len(text) == 200
+    assert content.parse(text) == content.Tag(3, 41, 7, 1234.5, "pong6")
+    assert content.parse("hello") is None and content.parse(None) is None
+
+
+def test_histogram_percentiles_are_within_one_percent():
+    rng = random.Random(5)
+    samples = [rng.lognormvariate(1, 1) for _ in range(20000)]
+    hist = Histogram()
+    for s in samples:
+        hist.record(s)
+    samples.sort()
+    for pct in (50, 90, 99):
+        exact = samples[int(pct / 100 * len(samples)) - 1]
+        assert hist.percentile(pct) == pytest.approx(exact, rel=0.011)
+    assert hist.max_ms == max(samples)
+    assert hist.cdf()[-1][1] == 1.0
+
+
+def test_ledger_excludes_refused_sends_and_flags_strangers():
+    sends = Sends()
+    for _ in range(3):
+        sends.sent(0, "c")
+    sends.acked(0, 0, "c", None, 1.0)
+    sends.acked(0, 1, "c", "rate_limited", 1.0)  # refused: nobody should get it
+    receipts = Receipts(1, 0.0)
+    for receiver in (0, 1):
+        for seq in (0, 2):
+            receipts.record(receiver, content.Tag(1, 0, seq, 0.0, ""), "c", seq, 0.001)
+    receipts.record(1, content.Tag(1, 0, 1, 0.0, ""), "c", 1, 0.001)  # the refused one arrives anyway
+    receipts.record(1, content.Tag(1, 9, 0, 0.0, ""), "c", 9, 0.001)  # from someone not in the channel
+    receipts.record(1, content.Tag(0, 0, 0, 0.0, ""), "c", 0, 0.001)  # a late one from round 0
+    acc = account({"c": [0, 1]}, {"c": [0]}, [sends], [receipts])
+    assert (acc.sent, acc.acked, acc.refused, acc.unacked) == (3, 1, 1, 1)
+    assert (acc.expected, acc.delivered, acc.lost, acc.duplicated) == (4, 4, 0, 0)
+    assert (acc.unexpected, acc.late_or_foreign) == (2, 1)
+    assert acc.errors == {"rate_limited": 1}
