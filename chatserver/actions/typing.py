@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from uuid import UUID
 
@@ -9,6 +10,8 @@ from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event
 from chatserver.schemas.conversations import TypingIn
+
+log = logging.getLogger(__name__)
 
 
 def _event(room: str, user_id: UUID, typing: bool) -> Event:
@@ -35,8 +38,13 @@ async def typing(svc: Services, principal: Principal, body: TypingIn) -> None:
 
 
 async def stopped_by_sending(svc: Services, room: str, user_id: UUID) -> None:
-    """A sent message ends its author's typing in that room."""
-    if await svc.typing.stop(room, user_id):
+    """A sent message ends its author's typing in that room; a failure here must not fail the send."""
+    try:
+        stopped = await svc.typing.stop(room, user_id)
+    except Exception as exc:
+        log.warning("could not clear typing state: %s", exc)
+        return
+    if stopped:
         await svc.publish(_event(room, user_id, False))
 
 

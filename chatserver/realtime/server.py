@@ -10,6 +10,7 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from chatserver import logs, metrics
 from chatserver.actions import auth, presence, sync, typing
@@ -96,6 +97,8 @@ class Realtime:
             await asyncio.sleep(seconds)
             try:
                 await job(self.svc)
+            except (RedisError, OSError) as exc:  # Redis away: say so once a beat, without a stack each time
+                log.warning("periodic %s skipped: %s", job.__name__, exc)
             except Exception:
                 log.exception("periodic %s failed", job.__name__)
 
@@ -187,7 +190,10 @@ class Realtime:
         now = time.monotonic()
         if now - self._touched.get(sid, 0.0) >= TOUCH_EVERY_SECONDS:
             self._touched[sid] = now
-            await presence.active(self.svc, principal.user_id)
+            try:
+                await presence.active(self.svc, principal.user_id)
+            except (RedisError, OSError) as exc:  # presence is best effort; the event itself goes on
+                log.warning("could not record activity: %s", exc)
 
     # delivery
 
