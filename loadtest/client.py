@@ -38,13 +38,14 @@ class ConnectFailed(Exception):
 
 
 class LeanSocket:
-    __slots__ = ("_session", "_ws", "_handlers", "_acks", "_next_ack", "_reader", "sid",
+    __slots__ = ("_session", "_ws", "_handlers", "_wanted", "_acks", "_next_ack", "_reader", "sid",
                  "connected", "disconnect_reason", "handshake")
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._handlers: dict[str, Callable[..., Any]] = {}
+        self._wanted: set[bytes] = set()  # handled event names, as they appear in frames
         self._acks: dict[int, AckCallback] = {}
         self._next_ack = 0
         self._reader: asyncio.Task[None] | None = None
@@ -57,6 +58,7 @@ class LeanSocket:
         """handler(*args) for `event`; "*" catches the rest as handler(event, *args);
         "disconnect" gets handler(reason). A handler's return value answers a server ack."""
         self._handlers[event] = handler
+        self._wanted.add(event.encode())
 
     async def connect(self, url: str, auth: Any = None, *, timeout: float = 10.0,
                       path: str = "/socket.io/") -> None:
@@ -160,6 +162,11 @@ class LeanSocket:
         """Handle one Socket.IO packet; returns a frame to send back, if any."""
         kind = frame[1]
         if kind == p.SIO_EVENT and frame[2] == 0x5B:  # "[": the hot path, no namespace and no ack id
+            if frame[3] == 0x22 and "*" not in self._handlers:
+                # Skip events nobody listens to (presence, typing...) without parsing them.
+                name = frame[4:frame.find(b'"', 4)]
+                if name not in self._wanted and b"\\" not in name:  # escaped names: parse to be sure
+                    return None
             args = orjson.loads(memoryview(frame)[2:])
             handler = self._handlers.get(args[0])
             if handler is None:

@@ -72,7 +72,9 @@ def finish(report: dict[str, Any], run: RunOptions) -> Path:
     """Write the JSON report and the figures; print the summary table unless quiet."""
     report["finishedAt"] = now_iso()
     out = Path(run.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        out.mkdir(parents=True)
+        (out / ".gitignore").write_text("*\n")  # results, not sources: keep them out of commits
     stem = run.label or f"{report['scenario']}-{report['target']}"
     if run.plots:
         report["plots"] = [str(p) for p in plots.write(report, out, stem)]

@@ -1,0 +1,2 @@
+"""scripts/bench: ours and both baselines, same traffic, alternating, pinned; results into
+docs/benchmarks.md."""
