@@ -18,7 +18,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
+    "image/webp": (),  # 'RIFF' <size> 'WEBP', checked below
     "application/pdf": (b"%PDF-",),
     "application/zip": (b"PK\x03\x04", b"PK\x05\x06"),
     "audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
@@ -35,6 +35,8 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 def _looks_like(mime_type: str, data: bytes) -> bool:
     if mime_type == "video/mp4":
         return data[4:8] == b"ftyp"
+    if mime_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     if mime_type.startswith("text/") or mime_type == "application/json":
         try:
             data[:4096].decode("utf-8")

@@ -131,7 +131,9 @@ async def delete(svc: Services, principal: Principal, message_id: UUID, *,
         if expected_version is not None and row["version"] != expected_version:
             raise ApiError("version_conflict", "the message changed since that version",
                            {"current": (await message_view(conn, row)).wire()})
-        deleted = await messages.soft_delete(conn, row)
+        deleted, files = await messages.soft_delete(conn, row)
+    for storage_key in files:
+        await svc.files.delete(storage_key)
     await svc.publish(Event("message:deleted", {
         "messageId": str(message_id), **_stream_ref(deleted), "seq": deleted["seq"],
         "changeSeq": deleted["change_seq"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
 from uuid import UUID
 
 from aiohttp import web
@@ -40,6 +41,14 @@ async def _read_file_part(ctx: Context) -> tuple[str, str, bytes]:
     raise invalid({"file": "no part named file"})
 
 
+def _content_disposition(file_name: str) -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the exact name, percent-encoded, in `filename*`."""
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in file_name)
+    if ascii_name == file_name:
+        return f'attachment; filename="{file_name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
 @api.post("/attachments", summary="Upload a file to attach to a message", tags=TAGS, body=UploadForm,
           body_kind="multipart", response=AttachmentOut, status=201, errors=("payload_too_large",))
 async def upload(ctx: Context) -> AttachmentOut:
@@ -52,10 +61,9 @@ async def upload(ctx: Context) -> AttachmentOut:
          errors=("not_found",))
 async def download(ctx: Context, attachmentId: UUID) -> web.StreamResponse:  # noqa: N803
     attachment, path, file_name = await attachments.readable(ctx.svc, ctx.user, attachmentId)
-    safe_name = file_name.replace('"', "").replace("\\", "")
     return web.FileResponse(path, headers={
         "Content-Type": attachment.mime_type,
-        "Content-Disposition": f'attachment; filename="{safe_name}"',
+        "Content-Disposition": _content_disposition(file_name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=3600",
     })

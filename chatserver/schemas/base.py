@@ -49,10 +49,24 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location) or "body"
 
 
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where a NUL character hides in the input: PostgreSQL refuses it in text, so it is refused here."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in _nul_paths(key, path) + _nul_paths(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _nul_paths(item, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 def parse(model: type[Model], data: Any) -> Model:
     """Validate `data` into `model`, or raise `invalid` naming every bad field."""
     if not isinstance(data, dict):
         raise ApiError("invalid", "expected a JSON object", {"fields": {"body": "expected an object"}})
+    if nul := _nul_paths(data):
+        raise ApiError("invalid", "invalid input", {"fields": {path: "contains a NUL character" for path in nul}})
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -64,17 +64,22 @@ async def edit(conn: asyncpg.Connection, message: asyncpg.Record, content: str, 
     )
 
 
-async def soft_delete(conn: asyncpg.Connection, message: asyncpg.Record) -> asyncpg.Record:
-    """Content goes, the seq stays; reactions and mentions of it go too."""
+async def soft_delete(conn: asyncpg.Connection, message: asyncpg.Record) -> tuple[asyncpg.Record, list[str]]:
+    """Content goes, the seq stays; reactions, mentions and attachments go too.
+
+    Returns the message and the storage keys of its files, to be removed once this commits.
+    """
     change_seq = await next_change_seq(conn, message)
     await conn.execute("DELETE FROM message_reactions WHERE message_id = $1", message["id"])
     await conn.execute("DELETE FROM message_mentions WHERE message_id = $1", message["id"])
-    return await conn.fetchrow(
+    files = await conn.fetch("DELETE FROM attachments WHERE message_id = $1 RETURNING storage_key", message["id"])
+    row = await conn.fetchrow(
         f"""UPDATE messages m SET content = '', is_deleted = true, deleted_at = now(), is_pinned = false,
                                   pinned_at = NULL, version = version + 1, updated_at = now(), change_seq = $2
             WHERE m.id = $1 RETURNING {COLUMNS}""",
         message["id"], change_seq,
     )
+    return row, [file["storage_key"] for file in files]
 
 
 async def set_pinned(conn: asyncpg.Connection, message: asyncpg.Record, pinned: bool, by: UUID) -> asyncpg.Record:

@@ -291,10 +291,6 @@ async def test_in_a_direct_conversation_the_other_person_downloads_it_and_nobody
 # Server bugs, described in the reasons; strict, so a fix turns them into failures to un-mark.
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: deleting a message keeps its attachments: the deleted message still lists them and "
-    "channel members can still download them (store/messages.py soft_delete removes reactions and "
-    "mentions but not attachments; actions/attachments.py readable() does not check is_deleted)"))
 async def test_a_deleted_messages_attachments_are_gone(server, people):
     room, alice, bob, _ = people
     attachment = await uploaded(server, alice, TEXT, "secret.txt", "text/plain")
@@ -310,9 +306,6 @@ async def test_a_deleted_messages_attachments_are_gone(server, people):
     assert seen.body["message"]["attachments"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: image/webp is recognised by 'RIFF' alone (actions/attachments.py SIGNATURES), so any RIFF "
-    "file, such as a WAV, is accepted as image/webp; WebP is 'RIFF' <size> 'WEBP'"))
 async def test_a_wav_file_declared_as_webp_is_422(server, people):
     _, alice, _, _ = people
     wav = b"RIFF" + struct.pack("<I", 36) + b"WAVEfmt " + bytes(24)
@@ -320,9 +313,6 @@ async def test_a_wav_file_declared_as_webp_is_422(server, people):
     assert response.status == 422, response.body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a non-ASCII file name goes out as raw UTF-8 inside Content-Disposition's filename=\"...\" "
-    "(http/attachments.py download); RFC 6266 wants an ASCII filename= plus filename*=UTF-8''<percent-encoded>"))
 async def test_a_non_ascii_file_name_is_downloaded_with_an_rfc_6266_filename_star(server, people):
     _, alice, _, _ = people
     form = aiohttp.FormData(quote_fields=False)  # as browsers send it: the name as UTF-8, unescaped

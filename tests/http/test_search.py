@@ -186,10 +186,6 @@ async def test_search_needs_a_signed_in_user(server):
     assert response.status == 401 and response.body["code"] == "unauthorized"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a NUL character (U+0000) in q reaches PostgreSQL, which refuses it in text, and the "
-    "answer is 500 internal instead of 422 invalid (schemas/messages.py SearchQuery.q accepts it; the same "
-    "happens for message content and other text inputs: no input model refuses U+0000)"))
 async def test_a_nul_character_in_the_query_is_422_invalid(server, world):
     query = urlencode({"q": "pine\x00apple"})
     response = await server.request("GET", f"/api/v1/search/messages?{query}", token=world.bob.access_token)
