@@ -18,16 +18,20 @@ import asyncpg
 from chatserver.actions import resources
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
-from chatserver.errors import ApiError, conflict, forbidden, not_found
+from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
 from chatserver.store import generic, jobs, users
 from chatserver.store.generic import AnyOf, Through, UserIs
 
 APPLICATION_SCOPE = AnyOf((UserIs("user_id"), Through("job_id", "jobs", UserIs("posted_by_user_id"))))
 
 
-async def _require_poster(conn: asyncpg.Connection, principal: Principal, application_id: UUID) -> asyncpg.Record:
+async def _require_poster(conn: asyncpg.Connection, principal: Principal, application_id: UUID, *,
+                          creating: bool = False) -> asyncpg.Record:
     parties = await jobs.application_parties(conn, application_id, lock=True)
     if parties is None:
+        # A new round naming no application is bad input, like any reference to nothing.
+        if creating:
+            raise invalid({"applicationId": "no such job application"})
         raise not_found("job application")
     if not principal.is_admin and parties["posted_by_user_id"] != principal.user_id:
         raise forbidden("only the recruiter who posted the job may do this")
@@ -48,7 +52,7 @@ class InterviewRoundPolicy(Policy):
         return Through("application_id", "job_applications", APPLICATION_SCOPE)
 
     async def check_create(self, conn: asyncpg.Connection, principal: Principal, values: Mapping[str, Any]) -> None:
-        parties = await _require_poster(conn, principal, values["application_id"])
+        parties = await _require_poster(conn, principal, values["application_id"], creating=True)
         if parties["withdrawn"]:
             raise conflict("the application was withdrawn")
 

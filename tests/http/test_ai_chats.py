@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import web
 
 from tests.http.test_auth import assert_problem
+from tests.support.fake_ai import fake_ai_server
 from tests.support.roles import sql
 from tests.support.server import start_server, stop_server
 
@@ -17,35 +16,10 @@ V1 = "/api/v1"
 API_KEY = "sk-test-never-shown"
 
 
-@dataclass
-class FakeAi:
-    url: str
-    calls: list[tuple[str | None, dict]] = field(default_factory=list)
-
-
 @pytest.fixture
 async def fake_ai():
-    """A real HTTP server speaking POST /v1/chat/completions; it echoes, or fails on 'fail'."""
-    fake = FakeAi(url="")
-
-    async def completions(request: web.Request) -> web.Response:
-        body = await request.json()
-        fake.calls.append((request.headers.get("Authorization"), body))
-        last = body["messages"][-1]["content"]
-        if last == "fail":
-            return web.json_response({"error": {"message": "overloaded"}}, status=503)
-        return web.json_response({"id": "cmpl-1", "object": "chat.completion", "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {last}"}}]})
-
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1"
-    yield fake
-    await runner.cleanup()
+    async with fake_ai_server() as fake:
+        yield fake
 
 
 @pytest.fixture
