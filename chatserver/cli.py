@@ -35,8 +35,8 @@ def serve(settings: Settings) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    from chatserver.app import database_url
     from chatserver.db.migrations import migrate as run_migrations
+    from chatserver.services import database_url
 
     async def run() -> list[str]:
         url, embedded = await database_url(settings)
@@ -57,6 +57,13 @@ def migrate_legacy_ai(settings: Settings) -> None:
     run(settings)
 
 
+def worker(settings: Settings, *, once: bool = False) -> None:
+    from chatserver.worker import run_worker
+
+    _install_uvloop()
+    asyncio.run(run_worker(settings, once=once))
+
+
 def show_settings(_: Settings | None = None) -> None:
     for name, default, doc in Settings.documentation():
         print(f"{name:<22} {default or '(unset)':<24} {doc}")
@@ -70,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8080)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("settings", help="list the environment variables the server reads")
+    worker_cmd = commands.add_parser("worker", help="run the periodic jobs (daily summaries, clean-ups) until stopped")
+    worker_cmd.add_argument("--once", action="store_true", help="run every job once and exit")
     commands.add_parser("migrate-legacy-ai", help="move deprecated AI chat messages and votes to the current tables")
     args = parser.parse_args(argv)
 
@@ -83,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"chatserver: {exc}", file=sys.stderr)
         sys.exit(2)
     logs.configure(settings.log_level, settings.log_json)
+    if args.command == "worker":
+        worker(settings, once=args.once)
+        return
     {"serve": serve, "migrate": migrate, "migrate-legacy-ai": migrate_legacy_ai}[args.command](settings)
 
 

@@ -24,7 +24,7 @@ async def move(url: str) -> tuple[int, int]:
 
 
 def run(settings: Settings) -> None:
-    from chatserver.app import database_url
+    from chatserver.services import database_url
 
     async def main() -> tuple[int, int]:
         url, embedded = await database_url(settings)

@@ -1,0 +1,82 @@
+"""Opening and closing what actions need: the database, the shared state, mail and files.
+
+The web server (chatserver.app) and the periodic-job worker (chatserver.worker) both start here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from chatserver.actions.context import Services
+from chatserver.broker import Broker, MemoryBroker
+from chatserver.broker.redis import RedisBroker
+from chatserver.db import connect
+from chatserver.db.embedded import EmbeddedPostgres
+from chatserver.db.migrations import apply_pending
+from chatserver.files import LocalFileStore
+from chatserver.mail import FileOutbox, SmtpMailer
+from chatserver.presence import MemoryPresence, MemoryTyping, PresenceTracker, TypingTracker
+from chatserver.presence.redis import RedisPresence, RedisTyping
+from chatserver.ratelimit import MemoryRateLimiter, RateLimiter
+from chatserver.ratelimit.redis import RedisRateLimiter
+from chatserver.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    if settings.database_url:
+        return settings.database_url, None
+    embedded = EmbeddedPostgres(settings.data_dir)
+    return embedded.start(), embedded
+
+
+@dataclass(slots=True)
+class Shared:
+    """What the processes of one deployment share: in memory for one process, in Redis for several."""
+
+    broker: Broker
+    presence: PresenceTracker
+    typing: TypingTracker
+    limiter: RateLimiter
+    redis: Redis | None = None
+
+
+def shared_state(settings: Settings) -> Shared:
+    if not settings.redis_url:
+        return Shared(MemoryBroker(), MemoryPresence(), MemoryTyping(), MemoryRateLimiter())
+    client = Redis.from_url(settings.redis_url)
+    return Shared(RedisBroker(settings.redis_url, mode=settings.fanout_mode), RedisPresence(client),
+                  RedisTyping(client), RedisRateLimiter(client), redis=client)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Services ready for actions; the broker and presence are started by whoever delivers to sockets."""
+    url, embedded = await database_url(settings)
+    db = await connect(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    shared = shared_state(settings)
+    try:
+        if settings.migrate_on_start:
+            async with db.connection() as conn:
+                applied = await apply_pending(conn)
+            if applied:
+                log.info("migrations applied", extra={"migrations": applied})
+        mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url \
+            else FileOutbox(settings.data_dir / "outbox", settings.mail_from)
+        yield Services(settings=settings, db=db, broker=shared.broker, mailer=mailer, presence=shared.presence,
+                       typing=shared.typing, limiter=shared.limiter,
+                       files=LocalFileStore(settings.data_dir / "uploads"), redis=shared.redis)
+    finally:
+        await shared.presence.close()
+        await shared.broker.close()
+        if shared.redis is not None:
+            await shared.redis.aclose()
+        await db.close()
+        if embedded is not None:
+            embedded.stop()
