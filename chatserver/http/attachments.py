@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 from uuid import UUID
 
+import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import Field
 
 from chatserver.actions import attachments
@@ -28,8 +30,17 @@ async def _read_file_part(ctx: Context) -> tuple[str, str, bytes]:
     if not ctx.request.content_type.startswith("multipart/"):
         raise invalid({"file": "send multipart/form-data with a part named file"})
     limit = ctx.svc.settings.max_upload_bytes
+    try:
+        return await _first_file_part(ctx, limit)
+    except (ValueError, AssertionError, aiohttp.ClientError, HttpProcessingError) as exc:  # malformed multipart
+        raise invalid({"file": f"unreadable multipart body: {exc}"}) from None
+
+
+async def _first_file_part(ctx: Context, limit: int) -> tuple[str, str, bytes]:
     reader = await ctx.request.multipart()
     async for part in reader:
+        if not isinstance(part, aiohttp.BodyPartReader):
+            continue
         if part.name != "file":
             continue
         data = bytearray()

@@ -48,7 +48,7 @@ async def edit_message(ctx: Context, messageId: UUID, body: MessagePatchIn) -> R
 
 
 @api.delete("/messages/{messageId}", summary="Delete a message (author or moderator); If-Match optional",
-            tags=TAGS, response=DeletedOut, errors=(*NOT_MINE, "version_conflict"))
+            tags=TAGS, response=DeletedOut, errors=(*NOT_MINE, "version_conflict", "rate_limited"))
 async def delete_message(ctx: Context, messageId: UUID) -> DeletedOut:  # noqa: N803
     return await messages.delete(ctx.svc, ctx.user, messageId, expected_version=ctx.if_match_version())
 
@@ -76,12 +76,12 @@ async def remove_reaction(ctx: Context, messageId: UUID, emoji: str) -> Reaction
 
 
 @api.put("/messages/{messageId}/pin", summary="Pin a message", tags=TAGS, response=MessageOut,
-         errors=(*NOT_MINE, "conflict"))
+         errors=(*NOT_MINE, "conflict", "rate_limited"))
 async def pin(ctx: Context, messageId: UUID) -> MessageOut:  # noqa: N803
     return MessageOut(message=await messages.pin(ctx.svc, ctx.user, messageId, True))
 
 
 @api.delete("/messages/{messageId}/pin", summary="Unpin a message", tags=TAGS, response=MessageOut,
-            errors=(*NOT_MINE, "conflict"))
+            errors=(*NOT_MINE, "conflict", "rate_limited"))
 async def unpin(ctx: Context, messageId: UUID) -> MessageOut:  # noqa: N803
     return MessageOut(message=await messages.pin(ctx.svc, ctx.user, messageId, False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 
@@ -82,6 +82,8 @@ class MeOut(WireModel):
 
 
 class MeUpdateIn(InputModel):
+    """Fields left out stay as they are; `null` clears a field, except `locale`, which always has a value."""
+
     display_name: DisplayName | None = None
     avatar_url: Url | None = None
     bio: LongText | None = None
@@ -91,6 +93,13 @@ class MeUpdateIn(InputModel):
     company: ShortText | None = None
     location: ShortText | None = None
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("locale cannot be null")
+        return value
 
 
 class PasswordResetIn(InputModel):

@@ -36,6 +36,7 @@ async def test_read_and_update_my_account(server):
     ({"bio": "b" * 4001}, "bio"),
     ({"displayName": ""}, "displayName"),
     ({"locale": "french"}, "locale"),
+    ({"locale": None}, "locale"),
     ({"email": "new@example.com"}, "email"),
     ({"role": "admin"}, "role"),
     ({"displayName": 7}, "displayName"),
