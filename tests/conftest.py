@@ -32,7 +32,9 @@ async def database_url(postgres: TestPostgres) -> AsyncIterator[str]:
 def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
     """Settings for the test's server; `@pytest.mark.settings(NAME=value, ...)` overrides environment values."""
     marker = request.node.get_closest_marker("settings")
-    environ = {name: str(value) for name, value in (marker.kwargs if marker else {}).items()}
+    # Tests sign up many accounts from one address; the auth limit has its own test.
+    environ = {"RATE_LIMIT_AUTH": "100000/1"}
+    environ |= {name: str(value) for name, value in (marker.kwargs if marker else {}).items()}
     return Settings.from_env(environ, database_url=database_url, data_dir=tmp_path, db_pool_min=1, db_pool_max=5,
                              log_json=False)
 

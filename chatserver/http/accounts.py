@@ -28,12 +28,15 @@ ACCOUNT = ("account",)
 @api.post("/auth/register", summary="Create an account", tags=AUTH, auth=False, body=RegisterIn,
           response=MeOut, status=201, errors=("conflict", "rate_limited"))
 async def register(ctx: Context, body: RegisterIn) -> MeOut:
+    await ctx.svc.limit("auth", ctx.client_ip, ctx.svc.settings.rate_auth)
     return MeOut(user=await auth.register(ctx.svc, body))
 
 
 @api.post("/auth/login", summary="Sign in with email or username", tags=AUTH, auth=False, body=LoginIn,
           response=TokensOut, errors=("unauthorized", "rate_limited"))
 async def login(ctx: Context, body: LoginIn) -> TokensOut:
+    # Per address and account: guessing one account's password is slow, a shared NAT is not locked out.
+    await ctx.svc.limit("auth", f"{ctx.client_ip}|{body.login.lower()}", ctx.svc.settings.rate_auth)
     return await auth.login(ctx.svc, body, user_agent=ctx.header("User-Agent"), ip_address=ctx.client_ip)
 
 
@@ -52,6 +55,7 @@ async def logout(ctx: Context) -> Reply:
 @api.post("/auth/password-reset", summary="Mail a password reset token", tags=AUTH, auth=False,
           body=PasswordResetIn, response=Accepted, status=202, errors=("rate_limited",))
 async def password_reset(ctx: Context, body: PasswordResetIn) -> Accepted:
+    await ctx.svc.limit("auth", ctx.client_ip, ctx.svc.settings.rate_auth)
     await auth.request_password_reset(ctx.svc, body)
     return Accepted()
 

@@ -28,7 +28,7 @@ async def cluster(request, database_url, redis_server, tmp_path) -> AsyncIterato
     marker = request.node.get_closest_marker("cluster")
     options = marker.kwargs if marker else {}
     cluster = Cluster(database_url, redis_server.url, tmp_path,
-                      env={"RATE_LIMIT_SEND": "100000/1", **options.get("env", {})})
+                      env={"RATE_LIMIT_SEND": "100000/1", "RATE_LIMIT_AUTH": "100000/1", **options.get("env", {})})
     try:
         await cluster.start(options.get("count", 3))
         yield cluster

@@ -245,3 +245,15 @@ async def test_reset_confirm_with_a_short_password_changes_nothing(server):
     ok = await server.request("POST", "/api/v1/auth/password-reset/confirm",
                               json={"token": token, "password": "long enough now"})
     assert ok.status == 200
+
+
+@pytest.mark.settings(RATE_LIMIT_AUTH="3/60")
+async def test_sign_in_attempts_are_rate_limited_per_address_and_account(server):
+    account = await server.account()  # one sign-in spent
+    attempts = [await server.request("POST", LOGIN, json={"login": account.username, "password": "guess"})
+                for _ in range(3)]
+    assert [a.status for a in attempts] == [401, 401, 429]
+    assert attempts[-1].body["code"] == "rate_limited" and int(attempts[-1].headers["Retry-After"]) >= 1
+    # Another account from the same address is not locked out by it.
+    other = await server.request("POST", LOGIN, json={"login": "someone-else", "password": "guess"})
+    assert other.status == 401

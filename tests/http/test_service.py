@@ -62,3 +62,13 @@ async def test_every_response_carries_a_request_id(server):
     response = await server.request("GET", "/healthz", headers={"X-Request-Id": "abc123"})
     assert response.headers["X-Request-Id"] == "abc123"
     assert len((await server.request("GET", "/healthz")).headers["X-Request-Id"]) == 32
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from chatserver.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [name for name, _, _ in Settings.documentation() if f"| `{name}` |" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
