@@ -7,7 +7,6 @@ do no harm. Hooked into the app by chatserver/app.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from chatserver.actions import activity
 from chatserver.actions.context import Services
+from chatserver.background import cancel
 from chatserver.http.api import SERVICES
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,4 @@ async def periodic_jobs(app: web.Application) -> AsyncIterator[None]:
     interval = svc.settings.periodic_jobs_interval
     task = asyncio.get_running_loop().create_task(_every(svc, interval)) if interval > 0 else None
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)

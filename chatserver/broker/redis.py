@@ -22,6 +22,7 @@ import msgpack
 import redis.asyncio as redis
 
 from chatserver import metrics
+from chatserver.background import cancel
 from chatserver.broker.base import Deliver, Event
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,7 @@ class RedisBroker:
                 log.exception("delivering %s failed", event.name)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(*self._tasks)
         self._deliverers.clear()
         await self._publisher.aclose()
         await self._subscriber.aclose()

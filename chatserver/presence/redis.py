@@ -16,7 +16,6 @@ activity; `t:typing` zset "room|user" -> deadline.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -26,6 +25,7 @@ from uuid import UUID
 import redis.asyncio as redis
 
 from chatserver import metrics
+from chatserver.background import cancel
 from chatserver.presence.base import IDLE_AFTER_SECONDS, TYPING_EXPIRES_SECONDS, PresenceState
 
 log = logging.getLogger(__name__)
@@ -188,10 +188,7 @@ class RedisPresence:
         return users
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
     # the PresenceTracker interface
 

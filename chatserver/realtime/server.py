@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -15,6 +14,7 @@ from redis.exceptions import RedisError
 from chatserver import logs, metrics
 from chatserver.actions import auth, presence, sync, typing
 from chatserver.actions.context import Principal, Services
+from chatserver.background import cancel
 from chatserver.broker import Event, rooms
 from chatserver.broker.control import ROOMS, is_control
 from chatserver.errors import ApiError
@@ -245,10 +245,6 @@ class Realtime:
             log.exception("releasing presence failed")
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(*self._tasks)
         for sid in list(self.principals):
             await self.sio.disconnect(sid)

@@ -111,11 +111,6 @@ async def members(conn: asyncpg.Connection, channel_id: UUID, *, after: str | No
     )
 
 
-async def member_ids(conn: asyncpg.Connection, channel_id: UUID) -> list[UUID]:
-    return [row["user_id"] for row in
-            await conn.fetch("SELECT user_id FROM channel_members WHERE channel_id = $1", channel_id)]
-
-
 async def ids_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[UUID]:
     return [row["channel_id"] for row in
             await conn.fetch("SELECT channel_id FROM channel_members WHERE user_id = $1", user_id)]
