@@ -44,6 +44,10 @@ SYNC_CALLS = Counter(
 PRESENCE_REAPED = Counter(
     "chat_presence_reaped_sockets_total", "Sockets of dead processes removed from presence.", registry=REGISTRY,
 )
+SLOW_CLIENTS = Counter(
+    "chat_slow_client_total", "Events dropped for, and connections closed of, sockets that do not read.",
+    ["action"], registry=REGISTRY,
+)
 
 
 def render() -> bytes:

@@ -126,6 +126,12 @@ class Settings:
     max_frame_bytes: int = _env(
         "MAX_FRAME_BYTES", _int_in(1 << 20, 64 << 20), str(1 << 20),
         "Largest Socket.IO frame; a bigger one closes the connection.")
+    socket_soft_backlog: int = _env(
+        "SOCKET_SOFT_BACKLOG", _int_in(1, 1_000_000), "256",
+        "Packets queued for one socket past which typing and presence are dropped for it.")
+    socket_hard_backlog: int = _env(
+        "SOCKET_HARD_BACKLOG", _int_in(2, 10_000_000), "4096",
+        "Packets queued for one socket past which it is disconnected (it reconnects and syncs).")
     max_message_chars: int = _env(
         "MAX_MESSAGE_CHARS", _int_in(1, 1_000_000), "40000", "Longest message content, in characters.")
     max_upload_bytes: int = _env(

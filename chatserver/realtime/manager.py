@@ -1,17 +1,45 @@
-"""python-socketio's room bookkeeping, reporting when this process's first socket enters
-a room and its last one leaves, so the broker subscribes only to rooms it has sockets in."""
+"""python-socketio's room bookkeeping, with two changes.
+
+It reports when this process's first socket enters a room and its last one
+leaves, so the broker subscribes only to rooms it has sockets in.
+
+It broadcasts without a task per recipient: the packet is encoded once and
+handed to each socket's queue in turn (python-socketio creates one task per
+recipient and waits for them all). It also bounds what a slow client can
+hold: past a soft backlog, events that can be dropped for it (typing,
+presence) are; past a hard backlog the connection is closed, and the client
+reconnects and repairs with `sync`. A broadcast never waits for one socket.
+
+This reaches into python-engineio (`server.eio.sockets`, a socket's `queue`);
+the versions are pinned in pyproject.toml and tests cover order, slow clients
+and mixed transports.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+from chatserver import metrics
+from chatserver.realtime.transport import abort_transport
+
+log = logging.getLogger(__name__)
+
+DROPPABLE = frozenset({"typing", "presence"})
 
 
-class InterestManager(socketio.AsyncManager):
-    def __init__(self, on_interest: Callable[[str, bool], None]) -> None:
+class RoomManager(socketio.AsyncManager):
+    def __init__(self, on_interest: Callable[[str, bool], None], *, soft_backlog: int = 256,
+                 hard_backlog: int = 4096) -> None:
         super().__init__()
         self._on_interest = on_interest
+        self.soft_backlog = soft_backlog
+        self.hard_backlog = hard_backlog
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):
         was_new = room not in self.rooms.get(namespace, {})
@@ -24,3 +52,41 @@ class InterestManager(socketio.AsyncManager):
         super().basic_leave_room(sid, namespace, room)
         if existed and room not in self.rooms.get(namespace, {}) and room is not None and ":" in room:
             self._on_interest(room, False)
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if callback is not None:  # a per-recipient ack id: each packet differs
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
+                                      to=to, **kwargs)
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        args = list(data) if isinstance(data, tuple) else ([] if data is None else [data])
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        frames = [eio_packet.Packet(eio_packet.MESSAGE, part)
+                  for part in (encoded if isinstance(encoded, list) else [encoded])]
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            socket = sockets.get(eio_sid)
+            if socket is None or socket.closed or socket.closing:
+                continue
+            backlog = socket.queue.qsize()
+            if backlog >= self.hard_backlog:
+                metrics.SLOW_CLIENTS.labels("closed").inc()
+                log.warning("closing a socket that does not read", extra={"sid": sid, "backlog": backlog})
+                asyncio.get_running_loop().create_task(self._drop_connection(eio_sid))
+                continue
+            if backlog >= self.soft_backlog and event in DROPPABLE:
+                metrics.SLOW_CLIENTS.labels("dropped").inc()
+                continue
+            for frame in frames:
+                await socket.send(frame)  # an unbounded queue: this never waits
+
+    async def _drop_connection(self, eio_sid: str) -> None:
+        socket = self.server.eio.sockets.get(eio_sid)
+        if socket is not None:
+            # abort: a close packet would only queue behind the backlog the client is not reading
+            abort_transport(socket)
+            await socket.close(wait=False, abort=True)

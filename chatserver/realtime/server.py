@@ -20,7 +20,8 @@ from chatserver.broker.control import ROOMS, is_control
 from chatserver.errors import ApiError
 from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
-from chatserver.realtime.manager import InterestManager
+from chatserver.realtime.manager import RoomManager
+from chatserver.realtime.transport import ChatEngineServer
 from chatserver.schemas.base import parse
 from chatserver.settings import Settings
 from chatserver.store import channels, conversations, workspaces
@@ -37,6 +38,9 @@ class _Server(socketio.AsyncServer):
     async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):
         ack_requested.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+    def _engineio_server_class(self):
+        return ChatEngineServer
 
 
 def _token_from(auth_payload: Any, environ: dict) -> str | None:
@@ -61,7 +65,8 @@ class Realtime:
             ping_timeout=20,
             # Events of one socket are handled in order, inline, without a task each.
             async_handlers=False,
-            client_manager=InterestManager(self._interest),
+            client_manager=RoomManager(self._interest, soft_backlog=settings.socket_soft_backlog,
+                                       hard_backlog=settings.socket_hard_backlog),
             logger=False,
             engineio_logger=False,
         )
