@@ -21,6 +21,7 @@ class ConnectStats:
     attempted: int = 0
     connected: int = 0
     failed: int = 0
+    retried: int = 0  # attempts that failed and were tried again (setup only)
     errors: Counter[str] = field(default_factory=Counter)
     latency: Histogram = field(default_factory=Histogram)
     first_at: float | None = None  # monotonic time of the first and last successful connect
@@ -46,9 +47,12 @@ class Fleet:
         self.dropped = 0  # sockets the server (or the network) closed after they connected
 
     async def connect_all(self, seats: Iterable[Seat], *, rate: float, concurrency: int = 200,
-                          timeout: float = 20.0, start_at: float | None = None,
+                          timeout: float = 20.0, retries: int = 0, start_at: float | None = None,
                           prepare: Callable[[Seat, LeanSocket], None] | None = None) -> ConnectStats:
-        """Connect `seats` at `rate` per second (at most `concurrency` handshakes at once)."""
+        """Connect `seats` at `rate` per second (at most `concurrency` handshakes at once).
+
+        `retries`: how often a connection that failed (not one refused) is tried again; for
+        setup, where a slow server should only make the setup slower."""
         start = start_at if start_at is not None else time.monotonic()
         gate = asyncio.Semaphore(concurrency)
         tasks = []
@@ -57,32 +61,46 @@ class Fleet:
             if delay > 0:
                 await asyncio.sleep(delay)
             await gate.acquire()
-            tasks.append(asyncio.ensure_future(self._connect_one(seat, gate, timeout, prepare)))
+            tasks.append(asyncio.ensure_future(self._connect_one(seat, gate, timeout, retries, prepare)))
         await asyncio.gather(*tasks)
         return self.stats
 
-    async def _connect_one(self, seat: Seat, gate: asyncio.Semaphore, timeout: float,
+    async def _connect_one(self, seat: Seat, gate: asyncio.Semaphore, timeout: float, retries: int,
                            prepare: Callable[[Seat, LeanSocket], None] | None) -> None:
-        sock = LeanSocket(self.session)
-        if prepare is not None:
-            prepare(seat, sock)  # handlers first: the server may emit right after CONNECT
-        sock.on("disconnect", self._on_drop)
         self.stats.attempted += 1
-        began = time.monotonic()
-        try:
-            await sock.connect(self.url, seat.auth, timeout=timeout)
-        except (ConnectRefused, ConnectFailed) as exc:
-            self.stats.failed += 1
-            self.stats.errors[_reason(exc)] += 1
-            return
-        finally:
-            gate.release()
+        for attempt in range(retries + 1):
+            if attempt:
+                await asyncio.sleep(min(2.0 * attempt, 10.0))
+                await gate.acquire()
+            sock = LeanSocket(self.session)
+            if prepare is not None:
+                prepare(seat, sock)  # handlers first: the server may emit right after CONNECT
+            sock.on("disconnect", self._on_drop)
+            began = time.monotonic()
+            try:
+                await sock.connect(self.url, seat.auth, timeout=timeout)
+                break
+            except ConnectFailed as exc:
+                if attempt < retries:
+                    self.stats.retried += 1
+                    continue
+                self._failed(exc)
+                return
+            except ConnectRefused as exc:
+                self._failed(exc)
+                return
+            finally:
+                gate.release()
         now = time.monotonic()
         self.stats.connected += 1
         self.stats.latency.record((now - began) * 1000)
         self.stats.first_at = self.stats.first_at or now
         self.stats.last_at = now
         self.sockets[seat.index] = sock
+
+    def _failed(self, exc: BaseException) -> None:
+        self.stats.failed += 1
+        self.stats.errors[_reason(exc)] += 1
 
     def _on_drop(self, reason: str) -> None:
         if not reason.startswith("io client"):

@@ -65,7 +65,7 @@ def connect_stats(stats: list[Any]) -> dict[str, Any]:
         for reason, n in s.errors.items():
             errors[reason] = errors.get(reason, 0) + n
     return {"connected": sum(s.connected for s in stats), "failed": sum(s.failed for s in stats),
-            "errors": errors, "latencyMs": latency(merge_all([s.latency for s in stats]))}
+            "retried": sum(s.retried for s in stats), "errors": errors, "latencyMs": latency(merge_all([s.latency for s in stats]))}
 
 
 def delivery(outcome: RoundOutcome, acc: Accounting) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 Registering and signing in cost an argon2 hash each (about 100 ms of server CPU), so
 they run in parallel but bounded, and accounts can be kept in a cache file and reused by
-later runs against the same server (their access tokens stay valid for an hour).
+later runs against the same server for as long as their access tokens stay valid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import secrets
 import sys
@@ -74,15 +75,22 @@ async def _account(http: aiohttp.ClientSession, base: str, username: str) -> dic
     _, tokens = await _request(http, "POST", f"{base}{API}/auth/login",
                                json_body={"login": username, "password": PASSWORD})
     return {"username": username, "userId": tokens["user"]["id"], "accessToken": tokens["accessToken"],
-            "obtainedAt": time.time()}
+            "expiresAt": tokens.get("expiresAt")}
+
+
+def _still_valid(account: dict[str, Any], margin: float = 15 * 60) -> bool:
+    """Whether the cached access token outlives the run (with a margin)."""
+    try:
+        expires = dt.datetime.fromisoformat(account["expiresAt"].replace("Z", "+00:00"))
+    except (KeyError, AttributeError, ValueError):
+        return False
+    return expires.timestamp() > time.time() + margin
 
 
 def _load_cache(path: Path | None, base: str) -> list[dict[str, Any]]:
     if path is None or not path.exists():
         return []
-    fresh_after = time.time() - 45 * 60  # access tokens live an hour; leave room for the run
-    accounts = json.loads(path.read_text()).get(base, [])
-    return [a for a in accounts if a.get("obtainedAt", 0) > fresh_after]
+    return [a for a in json.loads(path.read_text()).get(base, []) if _still_valid(a)]
 
 
 def _save_cache(path: Path | None, base: str, accounts: list[dict[str, Any]]) -> None:

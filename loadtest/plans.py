@@ -18,6 +18,7 @@ class Connecting:
     rate: float  # this process's share of the connect rate, per second
     concurrency: int = 200
     timeout: float = 20.0
+    retries: int = 0  # setup: try a failed connection again; the connect scenario: never
 
 
 @dataclass

@@ -19,6 +19,15 @@ def _pyplot():
     return plt
 
 
+def _plain_numbers(axis) -> None:
+    """Log-scale ticks as 0.5, 2, 100 rather than 5x10^-1, 2x10^0, 10^2."""
+    from matplotlib.ticker import FuncFormatter
+
+    label = FuncFormatter(lambda value, _: f"{value:g}")
+    axis.set_major_formatter(label)
+    axis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+
+
 def _latency_blocks(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(name, block) for every block of results that has a latency CDF."""
     blocks = [("delivery", results)] if "latencyCdf" in results else []
@@ -41,6 +50,7 @@ def over_time(report: dict[str, Any], name: str, block: dict[str, Any], path: Pa
     for key, style in (("p50", "-"), ("p90", "-"), ("p99", "-"), ("max", ":")):
         ax.plot(seconds, [r[key] for r in rows], style, label=key, marker="." if len(rows) < 40 else None)
     ax.set_yscale("log")
+    _plain_numbers(ax.yaxis)
     ax.set_xlabel("second of the run (by send time)")
     ax.set_ylabel("latency, ms")
     ax.set_title(_title(report, f"{name} latency over time"))
@@ -62,6 +72,7 @@ def latency_cdf(report: dict[str, Any], name: str, block: dict[str, Any], path: 
     for pct in (50, 90, 99):
         ax.axhline(pct, color="grey", linewidth=0.6, linestyle="--")
     ax.set_xscale("log")
+    _plain_numbers(ax.xaxis)
     ax.set_xlabel("latency, ms")
     ax.set_ylabel("% of deliveries at or below")
     ax.set_ylim(0, 100.5)
@@ -86,6 +97,7 @@ def capacity_steps(report: dict[str, Any], path: Path) -> Path | None:
     if bound:
         ax.axhline(bound, color="red", linewidth=0.8, linestyle="--", label=f"p99 bound {bound} ms")
     ax.set_yscale("log")
+    _plain_numbers(ax.yaxis)
     ax.set_xlabel("delivered messages per second")
     ax.set_ylabel("latency, ms")
     ax.set_title(_title(report, "latency as the rate steps up"))

@@ -21,7 +21,7 @@ PROGRESS_EVERY = 0.25
 
 
 def main(conn: Connection) -> None:
-    _raise_open_file_limit()
+    raise_open_file_limit()
     try:
         import uvloop
 
@@ -31,7 +31,7 @@ def main(conn: Connection) -> None:
     asyncio.run(_serve(conn))
 
 
-def _raise_open_file_limit() -> None:
+def raise_open_file_limit() -> None:
     """Thousands of sockets need thousands of descriptors; the soft limit is often 1024."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).parent
 NODE_DIR = HERE / "node-socketio"
@@ -68,12 +69,13 @@ class Running:
                 self.process.wait()
 
 
-def start(kind: str, *, port: int = 0, cpus: str | None = None, timeout: float = 30.0) -> Running:
-    """Start a baseline and wait for its "listening on <url>" line."""
+def start(kind: str, *, port: int = 0, cpus: str | None = None, timeout: float = 30.0,
+          log: IO[bytes] | None = None) -> Running:
+    """Start a baseline and wait for its "listening on <url>" line; its stderr goes to `log`."""
     argv = command(kind, port)
     if cpus:
         argv = ["taskset", "-c", cpus, *argv]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=None, env=os.environ.copy())
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=os.environ.copy())
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

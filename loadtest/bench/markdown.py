@@ -26,7 +26,9 @@ def _machine(machine: dict[str, Any], settings: dict[str, Any]) -> list[str]:
         "",
         f"Server on CPU {settings['serverCpus']}, load ({settings['procs']} process(es)) on CPU "
         f"{settings['loadCpus']}; {settings['reps']} run(s) of each, targets alternating, medians shown; "
-        f"scale {settings['scale']:g} of the standard sizes. Command: `{settings['command']}`.",
+        f"scale {settings['scale']:g} of the standard sizes; the machine's load average ranged "
+        f"{settings['loadAverage'][0]}-{settings['loadAverage'][1]} around the runs (above 2 on 2 cores: "
+        f"other work shared the machine). Command: `{settings['command']}`.",
     ]
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -19,7 +20,7 @@ from typing import Any
 from loadtest.bench import machine, markdown, servers
 from loadtest.bench.configs import standard
 from loadtest.options import RunOptions
-from loadtest.worker import _raise_open_file_limit
+from loadtest.worker import raise_open_file_limit
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("ours", "node", "python")
@@ -77,33 +78,40 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     ports = {"ours": args.port, "node": args.port + 1, "python": args.port + 2}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {c.name: {t: [] for t in args.targets} for c in configs}
     failures: list[dict[str, str]] = []
+    loads: list[float] = []  # the machine's 1-minute load average around each run: others' work shows here
     try:
         for rep in range(args.reps):
             for config in configs:
                 for target in _order(list(args.targets), rep):
+                    label = f"{config.name}-{target}-{rep + 1}"
                     print(f"\n== {config.name} against {target} (run {rep + 1}/{args.reps})", file=sys.stderr)
-                    server = servers.start(target, port=ports[target], data_dir=workdir / "ours",
-                                           cpus=args.server_cpus)
+                    out.mkdir(parents=True, exist_ok=True)
+                    with (out / f"{label}-server.log").open("wb") as log:
+                        server = servers.start(target, port=ports[target], data_dir=workdir / "ours",
+                                               cpus=args.server_cpus, log=log)
+                    loads.append(os.getloadavg()[0])
                     try:
                         run = RunOptions(url=server.url, target=target, procs=args.procs, out=str(out),
                                          server_pids=server.pids, quiet=args.quiet,
                                          accounts_cache=str(workdir / "accounts.json"),
-                                         label=f"{config.name}-{target}-{rep + 1}")
+                                         label=label)
                         runs[config.name][target].append(await config.run(run))
                     except Exception as exc:  # one failed run must not lose the others
                         traceback.print_exc()
                         failures.append({"config": config.name, "target": target, "error": str(exc)})
                     finally:
                         server.stop()
+                        loads.append(os.getloadavg()[0])
                     await asyncio.sleep(args.cooldown)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"configs": configs, "runs": runs, "failures": failures, "out": out}
+    return {"configs": configs, "runs": runs, "failures": failures, "out": out,
+            "loadAverage": [round(min(loads, default=0), 2), round(max(loads, default=0), 2)]}
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    _raise_open_file_limit()  # inherited by the servers and the load processes
+    raise_open_file_limit()  # inherited by the servers and the load processes
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, _cpus(args.load_cpus))  # the load processes inherit it
     try:
@@ -112,10 +120,11 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:
         pass
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the servers on the way out
     described = machine.describe()
     done = asyncio.run(bench(args))
     settings = {"date": dt.date.today().isoformat(), "serverCpus": args.server_cpus, "loadCpus": args.load_cpus,
-                "procs": args.procs, "reps": args.reps, "scale": args.scale,
+                "procs": args.procs, "reps": args.reps, "scale": args.scale, "loadAverage": done["loadAverage"],
                 "command": "scripts/bench " + shlex.join(argv if argv is not None else sys.argv[1:])}
     section = markdown.section(done["configs"], done["runs"], described, settings)
     out: Path = done["out"]

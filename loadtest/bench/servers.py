@@ -10,11 +10,14 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from loadtest.baselines import launch
 
-# Limits are for people, not for a benchmark: sends and sign-ups from one address unthrottled.
-OURS_ENV = {"RATE_LIMIT_SEND": "1000000/1", "RATE_LIMIT_AUTH": "1000000/1", "LOG_LEVEL": "WARNING"}
+# Limits are for people, not for a benchmark: sends and sign-ups from one address unthrottled,
+# and access tokens that outlive a long bench, so accounts are registered once.
+OURS_ENV = {"RATE_LIMIT_SEND": "1000000/1", "RATE_LIMIT_AUTH": "1000000/1", "ACCESS_TOKEN_TTL": "86400",
+            "LOG_LEVEL": "WARNING"}
 
 
 @dataclass
@@ -53,14 +56,14 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> N
     raise RuntimeError(f"{url}/readyz did not answer 200 within {timeout:.0f}s")
 
 
-def start_ours(*, port: int, data_dir: Path, cpus: str | None) -> Server:
+def start_ours(*, port: int, data_dir: Path, cpus: str | None, log: IO[bytes] | None) -> Server:
     """`chatserver serve` on an embedded PostgreSQL in `data_dir` (kept between runs of one
     bench, so accounts made once are reused; a new bench starts from an empty one)."""
     env = {**os.environ, **OURS_ENV, "CHAT_DATA_DIR": str(data_dir), "PORT": str(port), "HOST": "127.0.0.1"}
     argv = [sys.executable, "-m", "chatserver", "serve"]
     if cpus:
         argv = ["taskset", "-c", cpus, *argv]
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, timeout=180)
@@ -72,9 +75,10 @@ def start_ours(*, port: int, data_dir: Path, cpus: str | None) -> Server:
     return Server("ours", url, process, extra)
 
 
-def start(target: str, *, port: int, data_dir: Path, cpus: str | None) -> Server:
+def start(target: str, *, port: int, data_dir: Path, cpus: str | None, log: IO[bytes] | None = None) -> Server:
+    """Start `target`; its log (stderr) goes to `log`."""
     if target == "ours":
-        return start_ours(port=port, data_dir=data_dir, cpus=cpus)
-    running = launch.start(target, port=port, cpus=cpus)
+        return start_ours(port=port, data_dir=data_dir, cpus=cpus, log=log)
+    running = launch.start(target, port=port, cpus=cpus, log=log)
     _wait_ready(running.url, running.process, timeout=30)
     return Server(target, running.url, running.process)

@@ -55,7 +55,7 @@ class DmRole:
         c = self.plan.connecting
         seats = [seat for _, a, b in self.plan.pairs for seat in (a, b)]
         stats = await self.fleet.connect_all(seats, rate=c.rate, concurrency=c.concurrency,
-                                             timeout=c.timeout, prepare=self._listen)
+                                             timeout=c.timeout, retries=c.retries, prepare=self._listen)
         answers = await self.fleet.call_each(
             (p.pinger.index, "dm:open", {"userId": p.answerer.user_id}) for p in self.pairs.values()
             if p.pinger.index in self.fleet.sockets and p.answerer.index in self.fleet.sockets)

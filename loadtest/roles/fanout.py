@@ -33,7 +33,7 @@ class FanoutRole:
         self.fleet = Fleet(plan.url, new_session())
         c = plan.connecting
         stats = await self.fleet.connect_all(plan.seats, rate=c.rate, concurrency=c.concurrency,
-                                             timeout=c.timeout, prepare=self._listen)
+                                             timeout=c.timeout, retries=c.retries, prepare=self._listen)
         answers = await self.fleet.call_each(
             (s.index, "channel:join", {"channelId": plan.channel_ids[plan.channel_of[s.index]]})
             for s in plan.seats if s.index in self.fleet.sockets)

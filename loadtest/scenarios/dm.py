@@ -17,6 +17,7 @@ from loadtest.plans import Connecting, DmPlan, Round
 from loadtest.population import prepare
 from loadtest.progress import ProgressBar, log
 from loadtest.rounds import drive
+from loadtest.scenarios.fanout import SETUP_RETRIES
 from loadtest.serverstats import ServerProbe
 
 
@@ -43,7 +44,8 @@ async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
     members = {p: [2 * p, 2 * p + 1] for p in range(opts.pairs)}
     shares = split(pairs, run.procs)
     tag = secrets.token_hex(4)
-    connecting = Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout)
+    connecting = Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout,
+                            retries=SETUP_RETRIES)
     async with Workers(run.procs) as workers:
         workers.send_all("setup", [DmPlan(run.url, tag, share, connecting) for share in shares])
         ready = await workers.gather("ready", timeout=2 * opts.pairs / run.connect_rate + 120)

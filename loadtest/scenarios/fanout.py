@@ -19,6 +19,8 @@ from loadtest.progress import ProgressBar, log
 from loadtest.rounds import drive
 from loadtest.serverstats import ServerProbe
 
+SETUP_RETRIES = 3  # a connection that times out in setup is tried again: setup is not measured
+
 
 @dataclass
 class FanoutOptions:
@@ -70,7 +72,8 @@ async def staged(run: RunOptions, opts: FanoutOptions):
     tag = secrets.token_hex(4)
     plans = [FanoutPlan(run.url, tag, seats, population.channel_ids, channel_of,
                         [s.index for s in seats if s.index < opts.senders],
-                        Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout))
+                        Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout,
+                                   retries=SETUP_RETRIES))
              for seats in shares]
     async with Workers(run.procs) as workers:
         workers.send_all("setup", plans)
