@@ -160,4 +160,16 @@ async def prepare_ours(url: str, users: int, channels: int, *, concurrency: int 
         await asyncio.gather(*(join(a) for a in members))
     seats = [Seat(i, a["userId"], {"token": a["accessToken"]}) for i, a in enumerate(members)]
     return Population(seats, channel_ids, setup_seconds=time.monotonic() - started,
-                      notes={"workspaceId": workspace["id"]})
+                      notes={"workspaceId": workspace["id"], "ownerToken": owner["accessToken"]})
+
+
+async def delete_workspace(url: str, notes: dict[str, Any], *, log=None) -> None:
+    """Best effort: a workspace left behind only makes later runs' `ready` a little bigger."""
+    base = url.rstrip("/")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as http:
+            await _request(http, "DELETE", f"{base}{API}/workspaces/{notes['workspaceId']}",
+                           token=notes["ownerToken"], ok=(200, 204, 404))
+    except (SetupError, aiohttp.ClientError, TimeoutError) as exc:
+        if log:
+            log(f"teardown: the run's workspace was not deleted: {exc}")

@@ -39,6 +39,15 @@ def made_up(users: int, channels: int) -> Population:
     return Population(seats, [str(uuid.uuid4()) for _ in range(channels)])
 
 
+async def release(target: str, url: str, population: Population, *, log=None) -> None:
+    """Undo the setup where it left state behind: on ours, delete the run's workspace (and with
+    it its channels and memberships), so that reused accounts do not carry it into later runs."""
+    if target == "ours" and population.notes.get("workspaceId"):
+        from loadtest.ours_setup import delete_workspace
+
+        await delete_workspace(url, population.notes, log=log)
+
+
 async def prepare(target: str, url: str, users: int, channels: int, *, concurrency: int = 4,
                   accounts_cache: str | None = None, log=None) -> Population:
     if target == "ours":

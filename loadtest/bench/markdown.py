@@ -32,6 +32,12 @@ def _machine(machine: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     ]
 
 
+def _saturated(results: dict[str, Any]) -> bool:
+    """Whether the load generator ran out of CPU in the run (in capacity: in its last step)."""
+    steps = results.get("steps") or [results]
+    return bool((steps[-1].get("loadgen") or {}).get("saturated"))
+
+
 def _table(config: Config, runs: dict[str, list[dict[str, Any]]]) -> list[str]:
     present = [t for t in TARGETS if runs.get(t)]
     lines = [f"### {config.name}: {config.title}", "",
@@ -44,7 +50,7 @@ def _table(config: Config, runs: dict[str, list[dict[str, Any]]]) -> list[str]:
         note = f" ({figure.better} is better)" if figure.better and any(ratios) else ""
         lines.append(f"| {figure.label}{note} | " + " | ".join(fmt(values[t]) for t in present)
                      + " | " + " | ".join(ratios) + " |")
-    saturated = [t for t in present for r in runs[t] if (r["results"].get("loadgen") or {}).get("saturated")]
+    saturated = [t for t in present for r in runs[t] if _saturated(r["results"])]
     if saturated:
         lines += ["", f"The load generator was near 100% CPU in runs against {', '.join(sorted(set(saturated)))}: "
                       "there the figures may show its limit rather than the server's."]

@@ -64,6 +64,9 @@ async def capacity(run: RunOptions, opts: CapacityOptions) -> dict[str, Any]:
             rate = opts.fanout.rate * opts.factor ** i
             step = await measure(stage, rate, opts.fanout.duration, f"step {i + 1} {rate:,.0f}/s")
             why = verdict(step, rate, opts.p99_bound_ms)
+            if why is not None and step["loadgen"]["saturated"]:
+                why += (f" (the load generator was at {step['loadgen']['maxCpuPercent']:.0f}% CPU: "
+                        "the limit may be its own)")
             step["held"], step["why"] = why is None, why
             steps.append(step)
             if why is not None:

@@ -11,10 +11,10 @@ from loadtest import measures, report
 from loadtest.coordinator import Workers, split
 from loadtest.histogram import merge_all
 from loadtest.options import RunOptions
-from loadtest.plans import Connecting, ConnectPlan, Round
-from loadtest.population import Seat, made_up, prepare
+from loadtest.plans import Connecting, ConnectPlan, Round, RoundResult
+from loadtest.population import Population, Seat, made_up, prepare, release
 from loadtest.progress import ProgressBar, log
-from loadtest.serverstats import ServerProbe
+from loadtest.serverstats import ServerProbe, ServerSample
 
 DEFAULT_ACCOUNTS = 100
 
@@ -32,16 +32,18 @@ class ConnectOptions:
         return min(self.connections, self.accounts or DEFAULT_ACCOUNTS)
 
 
-async def _seats(run: RunOptions, opts: ConnectOptions) -> list[Seat]:
+async def _seats(run: RunOptions, opts: ConnectOptions) -> tuple[Population, list[Seat]]:
     """One user per connection for the baselines; for ours, connections share fewer accounts
     (each costs two argon2 hashes to make), as one user's several devices would."""
     if run.target != "ours":
-        return made_up(opts.connections, 0).seats
-    users = (await prepare(run.target, run.url, opts.accounts_for(run.target), 0,
-                           concurrency=run.setup_concurrency, accounts_cache=run.accounts_cache,
-                           log=lambda text: log(text, enabled=not run.quiet))).seats
-    return [Seat(i, users[i % len(users)].user_id, users[i % len(users)].auth)
-            for i in range(opts.connections)]
+        population = made_up(opts.connections, 0)
+        return population, population.seats
+    population = await prepare(run.target, run.url, opts.accounts_for(run.target), 0,
+                               concurrency=run.setup_concurrency, accounts_cache=run.accounts_cache,
+                               log=lambda text: log(text, enabled=not run.quiet))
+    users = population.seats
+    return population, [Seat(i, users[i % len(users)].user_id, users[i % len(users)].auth)
+                        for i in range(opts.connections)]
 
 
 async def _wait_connected(workers: Workers, total: int, bar: ProgressBar) -> dict[int, dict[str, Any]]:
@@ -69,10 +71,10 @@ async def _hold(workers: Workers, seconds: float, bar: ProgressBar) -> None:
     bar.done(f"held {seconds:.0f}s  dropped {sum(dropped.values())}")
 
 
-async def connect(run: RunOptions, opts: ConnectOptions) -> dict[str, Any]:
-    doc = report.new("connect", run, {**asdict(opts), "accounts": opts.accounts_for(run.target)})
+async def _open_and_hold(run: RunOptions, opts: ConnectOptions,
+                         seats: list[Seat]) -> tuple[list[RoundResult], float, ServerSample, ServerSample]:
+    """Open every connection at the asked rate, hold them, and sample the server before and after."""
     probe = ServerProbe(run.server_pids)
-    seats = await _seats(run, opts)
     async with Workers(run.procs) as workers:
         workers.send_all("setup", [ConnectPlan(run.url, share) for share in split(seats, run.procs)])
         await workers.gather("ready", timeout=60)
@@ -85,6 +87,17 @@ async def connect(run: RunOptions, opts: ConnectOptions) -> dict[str, Any]:
         held = probe.sample()
         workers.send_all("finish")
         results = await workers.gather("result", timeout=120)
+    return results, start_at, idle, held
+
+
+async def connect(run: RunOptions, opts: ConnectOptions) -> dict[str, Any]:
+    doc = report.new("connect", run, {**asdict(opts), "accounts": opts.accounts_for(run.target)})
+    population, seats = await _seats(run, opts)
+    try:
+        results, start_at, idle, held = await _open_and_hold(run, opts, seats)
+    finally:
+        await release(run.target, run.url, population, log=lambda text: log(text, enabled=not run.quiet))
+
     stats = [r.extra["connect"] for r in results]
     connected = sum(s.connected for s in stats)
     last = max((s.last_at for s in stats if s.last_at), default=None)

@@ -14,9 +14,9 @@ from loadtest.histogram import merge_all, merge_series
 from loadtest.ledger import account
 from loadtest.options import RunOptions
 from loadtest.plans import Connecting, DmPlan, Round
-from loadtest.population import prepare
+from loadtest.population import prepare, release
 from loadtest.progress import ProgressBar, log
-from loadtest.rounds import drive
+from loadtest.rounds import RoundOutcome, drive
 from loadtest.scenarios.fanout import SETUP_RETRIES
 from loadtest.serverstats import ServerProbe
 
@@ -31,17 +31,9 @@ class DmOptions:
     drain: float = 5.0
 
 
-async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
-    rate = opts.rate or float(opts.pairs)
-    doc = report.new("dm", run, {**asdict(opts), "rate": rate})
-    started = time.monotonic()
-    log(f"setup: {opts.pairs} pairs on {run.target} at {run.url}", enabled=not run.quiet)
-    population = await prepare(run.target, run.url, 2 * opts.pairs, 0, concurrency=run.setup_concurrency,
-                               accounts_cache=run.accounts_cache,
-                               log=lambda text: log(text, enabled=not run.quiet))
-    seats = population.seats
-    pairs = [(p, seats[2 * p], seats[2 * p + 1]) for p in range(opts.pairs)]
-    members = {p: [2 * p, 2 * p + 1] for p in range(opts.pairs)}
+async def _ping_pong(run: RunOptions, opts: DmOptions, rate: float, pairs: list[tuple[int, Any, Any]],
+                     doc: dict[str, Any], started: float, setup_seconds: float) -> RoundOutcome:
+    """Connect the pairs, open their conversations, and drive the one measured round."""
     shares = split(pairs, run.procs)
     tag = secrets.token_hex(4)
     connecting = Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout,
@@ -58,12 +50,32 @@ async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
             raise RuntimeError(f"setup failed: {connect['failed']} connections failed "
                                f"({connect['errors']}), dm:open failed: {open_errors}")
         doc["setup"] = {"seconds": round(time.monotonic() - started, 1),
-                        "accountSeconds": round(population.setup_seconds, 1), "connect": connect}
+                        "accountSeconds": round(setup_seconds, 1), "connect": connect}
         start_at = time.monotonic() + 1.0
         rounds = [Round(1, start_at, opts.duration, rate * len(share) / opts.pairs, opts.size, opts.rtt_timeout)
                   for share in shares]
-        outcome = await drive(workers, rounds, {p: 2 for p in members}, drain=opts.drain,
-                              bar=ProgressBar("dm", enabled=not run.quiet), probe=ServerProbe(run.server_pids))
+        return await drive(workers, rounds, {p: 2 for p, _, _ in pairs}, drain=opts.drain,
+                           bar=ProgressBar("dm", enabled=not run.quiet), probe=ServerProbe(run.server_pids))
+
+
+async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
+    rate = opts.rate or float(opts.pairs)
+    doc = report.new("dm", run, {**asdict(opts), "rate": rate})
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        log(text, enabled=not run.quiet)
+
+    say(f"setup: {opts.pairs} pairs on {run.target} at {run.url}")
+    population = await prepare(run.target, run.url, 2 * opts.pairs, 0, concurrency=run.setup_concurrency,
+                               accounts_cache=run.accounts_cache, log=say)
+    seats = population.seats
+    pairs = [(p, seats[2 * p], seats[2 * p + 1]) for p in range(opts.pairs)]
+    members = {p: [2 * p, 2 * p + 1] for p in range(opts.pairs)}
+    try:
+        outcome = await _ping_pong(run, opts, rate, pairs, doc, started, population.setup_seconds)
+    finally:
+        await release(run.target, run.url, population, log=say)
     acc = account(members, members, [r.sends for r in outcome.results], [r.receipts for r in outcome.results])
     rtt_series = merge_series([r.rtt for r in outcome.results])
     rtt = merge_all(list(rtt_series.values()))

@@ -14,7 +14,7 @@ from loadtest.coordinator import Workers, split
 from loadtest.ledger import account
 from loadtest.options import RunOptions
 from loadtest.plans import Connecting, FanoutPlan, Round
-from loadtest.population import prepare
+from loadtest.population import prepare, release
 from loadtest.progress import ProgressBar, log
 from loadtest.rounds import drive
 from loadtest.serverstats import ServerProbe
@@ -75,23 +75,31 @@ async def staged(run: RunOptions, opts: FanoutOptions):
                         Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout,
                                    retries=SETUP_RETRIES))
              for seats in shares]
-    async with Workers(run.procs) as workers:
-        workers.send_all("setup", plans)
-        say(f"setup: connecting {opts.clients} sockets at {run.connect_rate:.0f}/s "
-            f"from {run.procs} load process(es)")
-        ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120)
-        connect = measures.connect_stats([r["connect"] for r in ready])
-        join_errors: dict[str, int] = {}
-        for r in ready:
-            for code, n in r["joinErrors"].items():
-                join_errors[code] = join_errors.get(code, 0) + n
-        if connect["failed"] or join_errors:
-            raise RuntimeError(f"setup failed: {connect['failed']} connections failed "
-                               f"({connect['errors']}), channel joins failed: {join_errors}")
-        setup = {"seconds": round(time.monotonic() - started, 1),
-                 "accountSeconds": round(population.setup_seconds, 1), "connect": connect}
-        yield Stage(run, opts, workers, members, senders, [len(p.senders) for p in plans], setup,
-                    ServerProbe(run.server_pids))
+    try:
+        async with Workers(run.procs) as workers:
+            workers.send_all("setup", plans)
+            say(f"setup: connecting {opts.clients} sockets at {run.connect_rate:.0f}/s "
+                f"from {run.procs} load process(es)")
+            ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120)
+            setup = {"seconds": round(time.monotonic() - started, 1),
+                     "accountSeconds": round(population.setup_seconds, 1), "connect": _check_ready(ready)}
+            yield Stage(run, opts, workers, members, senders, [len(p.senders) for p in plans], setup,
+                        ServerProbe(run.server_pids))
+    finally:
+        await release(run.target, run.url, population, log=say)
+
+
+def _check_ready(ready: list[dict[str, Any]]) -> dict[str, Any]:
+    """The merged connect figures; an error if any client is not connected and in its channel."""
+    connect = measures.connect_stats([r["connect"] for r in ready])
+    join_errors: dict[str, int] = {}
+    for r in ready:
+        for code, n in r["joinErrors"].items():
+            join_errors[code] = join_errors.get(code, 0) + n
+    if connect["failed"] or join_errors:
+        raise RuntimeError(f"setup failed: {connect['failed']} connections failed "
+                           f"({connect['errors']}), channel joins failed: {join_errors}")
+    return connect
 
 
 async def measure(stage: Stage, rate: float, duration: float, label: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@ over HTTP, sockets authenticated with real access tokens, messages stored in Pos
 
 from __future__ import annotations
 
+import json
+
 from loadtest.options import RunOptions
 from loadtest.scenarios.dm import DmOptions, dm
 from loadtest.scenarios.fanout import FanoutOptions, fanout
@@ -21,6 +23,10 @@ async def test_fanout_against_our_server(server, tmp_path):
     assert acc["sent"] == acc["acked"] == 16
     assert acc["expected"] == acc["delivered"] == 16 * 3
     assert acc["clean"], acc
+    # the run's workspace is gone, so that reused accounts start the next run clean
+    owner = json.loads((tmp_path / "accounts.json").read_text())[server.url][0]
+    mine = await server.request("GET", "/api/v1/workspaces", token=owner["accessToken"])
+    assert mine.status == 200 and mine.body["items"] == [], mine.body
 
 
 async def test_dm_against_our_server(server, tmp_path):
