@@ -24,7 +24,7 @@ from chatserver.realtime.manager import RoomManager
 from chatserver.realtime.transport import ChatEngineServer
 from chatserver.schemas.base import parse
 from chatserver.settings import Settings
-from chatserver.store import channels, conversations, workspaces
+from chatserver.store import memberships
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,10 @@ class Realtime:
 
     async def _rooms_of(self, principal: Principal) -> list[str]:
         async with self.svc.db.connection() as conn:
-            workspace_ids = await workspaces.ids_for_user(conn, principal.user_id)
-            channel_ids = await channels.ids_for_user(conn, principal.user_id)
-            conversation_ids = await conversations.ids_for_user(conn, principal.user_id)
+            mine = await memberships.of_user(conn, principal.user_id)
         return [rooms.user(principal.user_id), rooms.session(principal.session_id),
-                *map(rooms.workspace, workspace_ids), *map(rooms.channel, channel_ids),
-                *map(rooms.conversation, conversation_ids)]
+                *map(rooms.workspace, mine.workspaces), *map(rooms.channel, mine.channels),
+                *map(rooms.conversation, mine.conversations)]
 
     async def _welcome(self, sid: str, principal: Principal) -> None:
         try:

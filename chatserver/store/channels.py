@@ -111,10 +111,6 @@ async def members(conn: asyncpg.Connection, channel_id: UUID, *, after: str | No
     )
 
 
-async def ids_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[UUID]:
-    return [row["channel_id"] for row in
-            await conn.fetch("SELECT channel_id FROM channel_members WHERE user_id = $1", user_id)]
-
 
 async def states_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg.Record]:
     """Every channel the user is in, with counters, read marker and unread mentions (for `ready`)."""

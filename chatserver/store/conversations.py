@@ -46,10 +46,6 @@ async def for_user(conn: asyncpg.Connection, user_id: UUID, *, before: tuple | N
     )
 
 
-async def ids_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[UUID]:
-    rows = await conn.fetch("SELECT id FROM direct_conversations WHERE user_a_id = $1 OR user_b_id = $1", user_id)
-    return [row["id"] for row in rows]
-
 
 async def mark_read(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID, seq: int) -> asyncpg.Record | None:
     return await conn.fetchrow(

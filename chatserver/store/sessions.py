@@ -23,11 +23,18 @@ async def create(conn: asyncpg.Connection, *, user_id: UUID, access_hash: bytes,
 
 
 async def by_access_token(conn: asyncpg.Connection, access_hash: bytes) -> asyncpg.Record | None:
-    """The live session holding this access token, or None when unknown, expired or revoked."""
+    """The live session holding this access token, with its user's standing; None when the token is
+    unknown, expired or revoked. Activity is recorded at most once a minute, in the same statement."""
     return await conn.fetchrow(
-        f"""SELECT {_COLUMNS} FROM sessions
-            WHERE access_token_hash = $1 AND revoked_at IS NULL
-              AND access_expires_at > now() AND expires_at > now()""",
+        """WITH live AS (
+               SELECT s.id, s.user_id, s.last_active_at, u.role, u.is_active, u.is_banned
+               FROM sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.access_token_hash = $1 AND s.revoked_at IS NULL
+                 AND s.access_expires_at > now() AND s.expires_at > now()),
+           touched AS (
+               UPDATE sessions SET last_active_at = now()
+               WHERE id = (SELECT id FROM live WHERE last_active_at < now() - interval '1 minute'))
+           SELECT id, user_id, role, is_active, is_banned FROM live""",
         access_hash,
     )
 
@@ -87,11 +94,3 @@ async def live_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg
 
 async def by_id(conn: asyncpg.Connection, session_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id)
-
-
-async def touch(conn: asyncpg.Connection, session_id: UUID) -> None:
-    """Record activity, at most once a minute per session to spare writes."""
-    await conn.execute(
-        "UPDATE sessions SET last_active_at = now() WHERE id = $1 AND last_active_at < now() - interval '1 minute'",
-        session_id,
-    )
