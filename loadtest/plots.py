@@ -20,12 +20,13 @@ def _pyplot():
 
 
 def _plain_numbers(axis) -> None:
-    """Log-scale ticks as 0.5, 2, 100 rather than 5x10^-1, 2x10^0, 10^2."""
-    from matplotlib.ticker import FuncFormatter
+    """Log-scale ticks at 1, 2, 5, 10, 20... labelled as such (not 2x10^0), so that even a
+    narrow range has a few readable labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    label = FuncFormatter(lambda value, _: f"{value:g}")
-    axis.set_major_formatter(label)
-    axis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _latency_blocks(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

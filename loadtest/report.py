@@ -41,7 +41,7 @@ def accounting_rows(acc: dict[str, Any]) -> list[list[str]]:
         ["sent / acked / refused", f"{acc['sent']:,} / {acc['acked']:,} / {acc['refused']:,}"
                                    + (f"  errors {acc['errors']}" if acc["errors"] else "")],
         ["expected / delivered", f"{acc['expected']:,} / {acc['delivered']:,}"],
-        ["lost / duplicated / out of order",
+        ["lost / duplicated / out of order",  # lost: not received by the end of the drain
          f"{acc['lost']:,} / {acc['duplicated']:,} / {acc['out_of_order']:,}"
          + (f"  unexpected {acc['unexpected']:,}" if acc["unexpected"] else "")],
     ]

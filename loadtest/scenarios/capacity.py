@@ -28,21 +28,22 @@ class CapacityOptions:
 
 
 def verdict(step: dict[str, Any], asked: float, bound: float) -> str | None:
-    """None when the step held, else why not."""
-    acc = step["accounting"]
-    if acc["lost"] or acc["unacked"]:
-        return f"lost {acc['lost']} deliveries, {acc['unacked']} sends unacknowledged"
-    if acc["duplicated"] or acc["out_of_order"] or acc["unexpected"]:
-        return (f"duplicated {acc['duplicated']}, out of order {acc['out_of_order']}, "
-                f"unexpected {acc['unexpected']}")
-    if acc["refused"]:
-        return f"server refused {acc['refused']} sends: {acc['errors']}"
+    """None when the step held, else why not (every reason that applies, the latency first)."""
+    acc, reasons = step["accounting"], []
     p99 = step["latencyMs"]["p99"]
     if p99 is not None and p99 > bound:
-        return f"p99 {p99:.1f} ms over the {bound:.0f} ms bound"
+        reasons.append(f"p99 {p99:.1f} ms over the {bound:.0f} ms bound")
+    if acc["lost"] or acc["unacked"]:
+        reasons.append(f"{acc['lost']} deliveries not received by the end of the drain, "
+                       f"{acc['unacked']} sends not acknowledged")
+    if acc["duplicated"] or acc["out_of_order"] or acc["unexpected"]:
+        reasons.append(f"duplicated {acc['duplicated']}, out of order {acc['out_of_order']}, "
+                       f"unexpected {acc['unexpected']}")
+    if acc["refused"]:
+        reasons.append(f"server refused {acc['refused']} sends: {acc['errors']}")
     if step["sentPerSecond"] < KEEP_UP * asked:
-        return f"the load generator sent only {step['sentPerSecond']:.0f} of {asked:.0f} msgs/s"
-    return None
+        reasons.append(f"the load generator sent only {step['sentPerSecond']:.0f} of {asked:.0f} msgs/s")
+    return "; ".join(reasons) or None
 
 
 def _step_row(step: dict[str, Any]) -> dict[str, Any]:
