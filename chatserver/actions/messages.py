@@ -12,7 +12,7 @@ import asyncpg
 from chatserver.actions import access, typing
 from chatserver.actions.access import Stream
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.views import message_view, message_views, reactions_view
+from chatserver.actions.views import message_view, message_views, new_message_view, reactions_view
 from chatserver.broker import Event
 from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
 from chatserver.schemas.messages import (
@@ -51,10 +51,6 @@ async def send(svc: Services, principal: Principal, load_stream: StreamLoader, *
     """Post a message; a retry with the same nonce returns the first one and broadcasts nothing."""
     await svc.limit("send", principal.user_id, svc.settings.rate_send)
     _check_content(svc, content, attachment_ids)
-    async with svc.db.connection() as conn:
-        earlier = await messages.by_nonce(conn, principal.user_id, nonce)
-        if earlier is not None:
-            return await message_view(conn, earlier)
     try:
         async with svc.db.transaction("post_message") as conn:
             stream = await load_stream(conn)
@@ -64,15 +60,18 @@ async def send(svc: Services, principal: Principal, load_stream: StreamLoader, *
             if attachment_ids:
                 usable = await attachments.unattached_of(conn, principal.user_id, attachment_ids)
                 if len(set(usable)) != len(set(attachment_ids)):
+                    if await messages.by_nonce(conn, principal.user_id, nonce) is not None:
+                        raise messages.DuplicateNonce  # a retry: its attachments are already in the first
                     raise invalid({"attachmentIds": "unknown, not yours, or already used"})
             mentions = await _mentions(conn, stream, content)
             row = await messages.post(conn, **stream.ids(), user_id=principal.user_id, content=content, type=type,
                                       parent_id=parent_id, nonce=nonce, mentions=mentions,
                                       attachment_ids=attachment_ids)
-            message = await message_view(conn, row)
+            message = await new_message_view(conn, row, mentions=mentions, with_attachments=bool(attachment_ids))
             root = await message_view(conn, await messages.by_id(conn, parent_id)) if parent_id else None
     except messages.DuplicateNonce:
-        # A concurrent retry won the race; its message is the one.
+        # A retry: the unique (sender, nonce) refused it and the rollback took back its counters.
+        # The first message is the answer, and nothing new is broadcast.
         async with svc.db.connection() as conn:
             return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce))
     await svc.publish(Event(NEW_EVENT[stream.kind], {"message": message.wire()}, rooms=(stream.room,)))

@@ -46,6 +46,14 @@ async def message_view(conn: asyncpg.Connection, row: asyncpg.Record) -> Message
     return (await message_views(conn, [row]))[0]
 
 
+async def new_message_view(conn: asyncpg.Connection, row: asyncpg.Record, *, mentions: list[UUID],
+                           with_attachments: bool) -> Message:
+    """A message just posted: no reactions yet and known mentions, so only attachments may need a query."""
+    files = [attachment_view(file) for file in await attachments.of_messages(conn, [row["id"]])] \
+        if with_attachments else []
+    return Message.from_row(row, reactions=[], attachments=files, mentions=mentions)
+
+
 def conversation_view(row: asyncpg.Record, user_id: UUID) -> Conversation:
     mine_is_a = row["user_a_id"] == user_id
     last_read = row["user_a_last_read_seq"] if mine_is_a else row["user_b_last_read_seq"]

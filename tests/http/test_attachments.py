@@ -324,3 +324,14 @@ async def test_a_non_ascii_file_name_is_downloaded_with_an_rfc_6266_filename_sta
         disposition = dict(resp.raw_headers)[b"Content-Disposition"]
     assert disposition.isascii(), disposition
     assert b"filename*=UTF-8''r%C3%A9sum%C3%A9%20%E6%8A%A5%E5%91%8A.txt" in disposition
+
+
+async def test_retrying_a_send_with_attachments_returns_the_first_message(server):
+    owner = await server.account()
+    room = await workspace_with_channel(server, owner)
+    attachment = await uploaded(server, owner, b"retry me", "notes.txt", "text/plain")
+    body = {"content": "with a file", "nonce": nonce(), "attachmentIds": [attachment["id"]]}
+    first = await post(server, owner, room.channel_id, **body)
+    again = await post(server, owner, room.channel_id, **body)
+    assert first.status == again.status == 201
+    assert again.body["message"] == first.body["message"]
