@@ -10,7 +10,6 @@ import asyncpg
 
 from chatserver import ai_client
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.errors import ApiError, forbidden, not_found
 from chatserver.schemas.ai_chats import (
     AiExchange,
@@ -22,6 +21,7 @@ from chatserver.schemas.ai_chats import (
     VoteList,
     VoteOut,
 )
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import ai_chats
 
 CONTEXT_MESSAGES = 40
@@ -70,11 +70,11 @@ async def send(svc: Services, principal: Principal, chat_id: UUID, body: AiMessa
 
 
 async def list_messages(svc: Services, principal: Principal, chat_id: UUID, query: AiMessageQuery) -> AiMessagePage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         await _chat(conn, principal, chat_id, to_change=False)
         rows = await ai_chats.messages(conn, chat_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return AiMessagePage(items=[AiMessageOut.from_row(row) for row in rows], next_cursor=next_cursor)
 
 

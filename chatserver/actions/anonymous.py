@@ -8,7 +8,6 @@ from uuid import UUID
 import asyncpg
 
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.errors import forbidden, not_found
 from chatserver.schemas.anonymous import (
     CommentIn,
@@ -23,6 +22,7 @@ from chatserver.schemas.anonymous import (
     PostQuery,
     PostUpdateIn,
 )
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import anonymous
 from chatserver.store.anonymous import COMMENTS, POSTS
 
@@ -44,13 +44,13 @@ async def create_post(svc: Services, principal: Principal, body: PostIn) -> Post
 
 
 async def list_posts(svc: Services, principal: Principal, query: PostQuery) -> PostPage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     equal = {name: value for name in ("topic", "company_name", "industry")
              if (value := getattr(query, name)) is not None}
     async with svc.db.connection() as conn:
         rows = await anonymous.page(conn, POSTS, principal.user_id, equal=equal, mine=query.mine, after=after,
                                     limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return PostPage(items=[PostOut.render(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -86,13 +86,13 @@ async def comment(svc: Services, principal: Principal, post_id: UUID, body: Comm
 
 
 async def list_comments(svc: Services, principal: Principal, post_id: UUID, query: CommentQuery) -> CommentPage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         if await anonymous.author_of(conn, POSTS, post_id) is None:
             raise not_found("post")
         rows = await anonymous.page(conn, COMMENTS, principal.user_id, equal={"post_id": post_id}, mine=False,
                                     after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return CommentPage(items=[CommentOut.render(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -16,7 +16,6 @@ import asyncpg
 
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import ROLE_RANK
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.errors import ApiError, conflict, forbidden, not_found
 from chatserver.schemas.communities import (
     CommunityIn,
@@ -29,6 +28,7 @@ from chatserver.schemas.communities import (
     MemberQuery,
     MemberUpdateIn,
 )
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import communities
 
 PLATFORM_ADMIN_RANK = ROLE_RANK["owner"] + 1
@@ -70,11 +70,11 @@ async def get_community(svc: Services, principal: Principal, community_id: UUID)
 
 
 async def list_communities(svc: Services, principal: Principal, query: CommunityQuery) -> CommunityPage:
-    after = decode_cursor(query.cursor, *_ORDER_TYPES)
+    after = decode_keyset(query.cursor, *_ORDER_TYPES)
     async with svc.db.connection() as conn:
         rows = await communities.list_visible(conn, principal.user_id, is_admin=principal.is_admin,
                                               mine=query.mine, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return CommunityPage(items=[_render(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -114,7 +114,7 @@ async def join(svc: Services, principal: Principal, community_id: UUID) -> Membe
 
 
 async def list_members(svc: Services, principal: Principal, community_id: UUID, query: MemberQuery) -> MemberPage:
-    after = decode_cursor(query.cursor, *_ORDER_TYPES)
+    after = decode_keyset(query.cursor, *_ORDER_TYPES)
     async with svc.db.connection() as conn:
         await _visible(conn, principal, community_id)
         # Who asked to join is for those who decide on it.
@@ -123,7 +123,7 @@ async def list_members(svc: Services, principal: Principal, community_id: UUID, 
             raise forbidden("only moderators see join requests")
         rows = await communities.list_members(conn, community_id, include_pending=sees_pending,
                                               status=query.status, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "joined_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "joined_at", "id")
     return MemberPage(items=[MemberOut.from_row(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -13,7 +13,6 @@ import asyncpg
 
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.broker import Event, rooms
 from chatserver.errors import conflict, forbidden, invalid, not_found
 from chatserver.schemas.connections import (
@@ -25,6 +24,7 @@ from chatserver.schemas.connections import (
     NotificationOut,
     ReadAllOut,
 )
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import connections, users
 from chatserver.store.generic import AnyOf, UserIs
 
@@ -135,11 +135,11 @@ async def send_message(svc: Services, principal: Principal, body: ConnectionMess
 
 
 async def list_messages(svc: Services, principal: Principal, query: ConnectionMessageQuery) -> ConnectionMessagePage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         rows = await connections.messages(conn, principal.user_id, with_user_id=query.with_user_id, after=after,
                                           limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return ConnectionMessagePage(items=[ConnectionMessageOut.from_row(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -11,7 +11,7 @@ from chatserver.broker import Event, rooms
 from chatserver.broker.control import move_rooms
 from chatserver.errors import forbidden, invalid, not_found
 from chatserver.schemas.conversations import Conversation, ConversationList, DmReadOut
-from chatserver.schemas.pagination import decode_time_cursor, encode_time_cursor, page
+from chatserver.schemas.pagination import decode_keyset, encode_cursor, page
 from chatserver.store import conversations, users, workspaces
 
 
@@ -34,10 +34,10 @@ async def open_with(svc: Services, principal: Principal, user_id: UUID) -> Conve
 
 async def list_mine(svc: Services, principal: Principal, *, limit: int, cursor: str | None) -> ConversationList:
     async with svc.db.connection() as conn:
-        rows = await conversations.for_user(conn, principal.user_id, before=decode_time_cursor(cursor),
+        rows = await conversations.for_user(conn, principal.user_id, before=decode_keyset(cursor),
                                             limit=limit + 1)
     rows, next_cursor = page(
-        rows, limit, lambda row: encode_time_cursor(row["last_message_at"] or row["created_at"], row["id"]))
+        rows, limit, lambda row: encode_cursor([row["last_message_at"] or row["created_at"], row["id"]]))
     return ConversationList(items=[conversation_view(row, principal.user_id) for row in rows],
                             next_cursor=next_cursor)
 

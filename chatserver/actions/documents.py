@@ -9,9 +9,9 @@ from uuid import UUID
 import asyncpg
 
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.errors import forbidden, invalid, not_found
 from chatserver.schemas.documents import DocumentIn, DocumentOut, DocumentPage, DocumentQuery
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import documents
 
 
@@ -39,11 +39,11 @@ async def get_latest(svc: Services, principal: Principal, document_id: UUID) -> 
 
 
 async def list_latest(svc: Services, principal: Principal, query: DocumentQuery) -> DocumentPage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         rows = await documents.latest_page(conn, principal.user_id, is_admin=principal.is_admin, after=after,
                                            limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return DocumentPage(items=[DocumentOut.from_row(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -6,9 +6,9 @@ from datetime import datetime
 from uuid import UUID
 
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.broker import Event, rooms
 from chatserver.errors import invalid, not_found
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.schemas.typed_messages import PageQuery, RevelationIn, RevelationOut, RevelationPage
 from chatserver.store import identities, users
 from chatserver.store import typed_messages as messages
@@ -41,8 +41,8 @@ async def reveal(svc: Services, principal: Principal, body: RevelationIn) -> tup
 
 
 async def list_revelations(svc: Services, principal: Principal, query: PageQuery) -> RevelationPage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         rows = await identities.revelations_by(conn, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "revealed_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "revealed_at", "id")
     return RevelationPage(items=[RevelationOut.render(row) for row in rows], next_cursor=next_cursor)

@@ -8,20 +8,19 @@ reference or a broken CHECK into `invalid` naming the field.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import orjson
 from pydantic.alias_generators import to_camel
 
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
 from chatserver.errors import ApiError, conflict, invalid, not_found
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.store import generic
 from chatserver.store.generic import Table
 
@@ -42,46 +41,6 @@ class Rules:
     on_create: CreateHook | None = None
     on_update: UpdateHook | None = None
     constraint_fields: Mapping[str, str] = field(default_factory=dict)  # constraint -> the column it is about
-
-
-# Cursors: the (order, key) of the last row of a page, typed back on the way in.
-
-def encode_cursor(position: tuple[Any, Any]) -> str:
-    # asyncpg's UUID is not uuid.UUID, so orjson needs `default=str` for it.
-    return base64.urlsafe_b64encode(orjson.dumps(list(position), default=str)).decode().rstrip("=")
-
-
-def _typed(kind: type, raw: Any) -> Any:
-    if kind is datetime:
-        value = datetime.fromisoformat(raw)
-        if value.tzinfo is None:
-            raise ValueError("naive time")
-        return value
-    if kind is date:
-        return date.fromisoformat(raw)
-    if kind is UUID:
-        return UUID(raw)
-    if not isinstance(raw, kind):
-        raise ValueError("wrong type")
-    return raw
-
-
-def decode_cursor(cursor: str | None, order_type: type, key_type: type) -> tuple[Any, Any] | None:
-    if not cursor:
-        return None
-    try:
-        order, key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return _typed(order_type, order), _typed(key_type, key)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise invalid({"cursor": "not a cursor this server gave out"}) from None
-
-
-def page_of(rows: list, limit: int, order: str, key: str) -> tuple[list, str | None]:
-    """Split the `limit + 1` rows a query fetched into a page and the cursor to the next one."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor((rows[-1][order], rows[-1][key]))
 
 
 def _field_of(error: generic.ConstraintError, rules: Rules) -> str:
@@ -108,11 +67,11 @@ def constraint_error(error: generic.ConstraintError, rules: Rules) -> ApiError:
 
 async def list_rows(svc: Services, principal: Principal, rules: Rules, *, filters: Mapping[str, Any],
                     search: str | None, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    after = decode_cursor(cursor, rules.order_type, rules.key_type)
+    after = decode_keyset(cursor, rules.order_type, rules.key_type)
     async with svc.db.connection() as conn:
         rows = await generic.list_rows(conn, rules.table, rules.policy.scope(principal), principal.user_id,
                                        filters=filters, search=search, after=after, limit=limit + 1)
-    return page_of(rows, limit, rules.table.order, rules.table.key)
+    return keyset_page(rows, limit, rules.table.order, rules.table.key)
 
 
 async def get_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> asyncpg.Record:

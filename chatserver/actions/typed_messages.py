@@ -14,9 +14,9 @@ from uuid import UUID
 import asyncpg
 
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.resources import decode_cursor, page_of
 from chatserver.broker import Event, rooms
 from chatserver.errors import ApiError, forbidden, invalid, not_found
+from chatserver.schemas.pagination import decode_keyset, keyset_page
 from chatserver.schemas.typed_messages import (
     FirstMessageIn,
     MessageSettings,
@@ -121,10 +121,10 @@ async def reply(svc: Services, principal: Principal, conversation_id: UUID, body
 
 
 async def list_conversations(svc: Services, principal: Principal, query: PageQuery) -> TypedConversationPage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         rows = await store.conversations(conn, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return TypedConversationPage(items=[TypedConversationOut.render(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -139,12 +139,12 @@ async def get_conversation(svc: Services, principal: Principal, conversation_id:
 
 async def list_messages(svc: Services, principal: Principal, conversation_id: UUID,
                         query: PageQuery) -> TypedMessagePage:
-    after = decode_cursor(query.cursor, datetime, UUID)
+    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
         if await store.conversation_of(conn, conversation_id, principal.user_id) is None:
             raise not_found("conversation")
         rows = await store.messages(conn, conversation_id, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = page_of(rows, query.limit, "created_at", "id")
+    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
     return TypedMessagePage(items=[TypedMessageOut.render(row) for row in rows], next_cursor=next_cursor)
 
 
