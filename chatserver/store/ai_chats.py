@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 _MESSAGE = "id, chat_id, role, parts, attachments, created_at"
 _TODAY = "(now() AT TIME ZONE 'UTC')::date"
 
@@ -53,14 +55,10 @@ async def recent_messages(conn: asyncpg.Connection, chat_id: UUID, limit: int) -
 async def messages(conn: asyncpg.Connection, chat_id: UUID, *, after: tuple[datetime, UUID] | None,
                    limit: int) -> list[asyncpg.Record]:
     """Oldest first, the order a conversation is read in."""
-    args: list[Any] = [chat_id]
-    position = ""
-    if after is not None:
-        args.extend(after)
-        position = " AND (created_at, id) > ($2, $3)"
-    args.append(limit)
+    p = Params(chat_id)
+    position = f" AND {p.after('created_at', 'id', after, ascending=True)}" if after is not None else ""
     return await conn.fetch(f"SELECT {_MESSAGE} FROM ai_chat_messages WHERE chat_id = $1{position}"
-                            f" ORDER BY created_at, id LIMIT ${len(args)}", *args)
+                            f" ORDER BY created_at, id LIMIT {p(limit)}", *p.values)
 
 
 async def message_in_chat(conn: asyncpg.Connection, chat_id: UUID, message_id: UUID) -> bool:

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 # Tables and their like tables; identifiers only from here.
 POSTS = ("anonymous_posts", "anonymous_post_likes", "post_id")
 COMMENTS = ("anonymous_comments", "anonymous_comment_likes", "comment_id")
@@ -37,20 +39,17 @@ async def page(conn: asyncpg.Connection, kind: tuple[str, str, str], viewer_id: 
                equal: Mapping[str, Any], mine: bool, after: tuple[datetime, UUID] | None,
                limit: int) -> list[asyncpg.Record]:
     """Newest first; `equal` names columns from POST_FIELDS or post_id only."""
-    args: list[Any] = [viewer_id]
+    p = Params(viewer_id)
     where = ["TRUE"]
     for column, value in equal.items():
         assert column in POST_FIELDS or column == "post_id", column
-        args.append(value)
-        where.append(f"t.{column} = ${len(args)}")
+        where.append(f"t.{column} = {p(value)}")
     if mine:
         where.append("t.user_id = $1")
     if after is not None:
-        args.extend(after)
-        where.append(f"(t.created_at, t.id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
+        where.append(p.after("t.created_at", "t.id", after))
     return await conn.fetch(f"{_select(kind)} WHERE {' AND '.join(where)}"
-                            f" ORDER BY t.created_at DESC, t.id DESC LIMIT ${len(args)}", *args)
+                            f" ORDER BY t.created_at DESC, t.id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def insert(conn: asyncpg.Connection, kind: tuple[str, str, str], user_id: UUID,

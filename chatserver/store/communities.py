@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 # What the wire shows of a community, with the caller's own membership.
 _COMMUNITY = """
     c.id, c.name, c.slug, c.description, c.avatar_url, c.banner_image, c.created_by, c.is_private,
@@ -60,16 +62,14 @@ async def visible(conn: asyncpg.Connection, community_id: UUID, user_id: UUID, *
 async def list_visible(conn: asyncpg.Connection, user_id: UUID, *, is_admin: bool, mine: bool,
                        after: tuple[Any, UUID] | None, limit: int) -> list[asyncpg.Record]:
     where = [_VISIBLE]
-    args: list[Any] = [user_id, is_admin]
+    p = Params(user_id, is_admin)
     if mine:
         where.append("me.status = 'active'")
     if after is not None:
-        args.extend(after)
-        where.append(f"(c.created_at, c.id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
+        where.append(p.after("c.created_at", "c.id", after))
     return await conn.fetch(
         f"SELECT {_COMMUNITY} FROM {_FROM} WHERE {' AND '.join(where)}"
-        f" ORDER BY c.created_at DESC, c.id DESC LIMIT ${len(args)}", *args)
+        f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def update(conn: asyncpg.Connection, community_id: UUID, changes: Mapping[str, Any]) -> None:
@@ -147,16 +147,13 @@ async def _recount(conn: asyncpg.Connection, community_id: UUID) -> None:
 async def list_members(conn: asyncpg.Connection, community_id: UUID, *, include_pending: bool,
                        status: str | None, after: tuple[Any, UUID] | None, limit: int) -> list[asyncpg.Record]:
     where = ["m.community_id = $1"]
-    args: list[Any] = [community_id]
+    p = Params(community_id)
     if not include_pending:
         where.append("m.status = 'active'")
     if status is not None:
-        args.append(status)
-        where.append(f"m.status = ${len(args)}")
+        where.append(f"m.status = {p(status)}")
     if after is not None:
-        args.extend(after)
-        where.append(f"(m.joined_at, m.id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
+        where.append(p.after("m.joined_at", "m.id", after))
     return await conn.fetch(
         f"SELECT {_MEMBER} FROM community_members m JOIN users u ON u.id = m.user_id"
-        f" WHERE {' AND '.join(where)} ORDER BY m.joined_at DESC, m.id DESC LIMIT ${len(args)}", *args)
+        f" WHERE {' AND '.join(where)} ORDER BY m.joined_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)

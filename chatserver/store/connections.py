@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from chatserver.store.params import Params
 
 _NOTIFICATION = ("id, user_id, type, title, message, related_user_id, related_connection_id, is_read,"
                  " created_at")
@@ -67,18 +68,15 @@ async def insert_message(conn: asyncpg.Connection, sender_id: UUID, receiver_id:
 async def messages(conn: asyncpg.Connection, user_id: UUID, *, with_user_id: UUID | None,
                    after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """Messages the user sent or received (with one person, when named), newest first."""
-    args: list[Any] = [user_id]
+    p = Params(user_id)
     where = ["$1 IN (sender_id, receiver_id)"]
     if with_user_id is not None:
-        args.append(with_user_id)
-        where.append(f"${len(args)} IN (sender_id, receiver_id)")
+        where.append(f"{p(with_user_id)} IN (sender_id, receiver_id)")
     if after is not None:
-        args.extend(after)
-        where.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
+        where.append(p.after("created_at", "id", after))
     return await conn.fetch(
         f"SELECT {_MESSAGE} FROM connection_messages WHERE {' AND '.join(where)}"
-        f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}", *args)
+        f" ORDER BY created_at DESC, id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def mark_message_read(conn: asyncpg.Connection, message_id: UUID, receiver_id: UUID) -> asyncpg.Record | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from chatserver.store.params import Params
 
 _COLUMNS = "d.id, d.created_at, d.title, d.content, d.kind, d.user_id"
 # The owner's documents, or everyone's for an admin ($2).
@@ -33,17 +34,13 @@ async def latest(conn: asyncpg.Connection, document_id: UUID, user_id: UUID, *,
 async def latest_page(conn: asyncpg.Connection, user_id: UUID, *, is_admin: bool,
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """Each document once, as its latest version, most recently changed first."""
-    args: list[Any] = [user_id, is_admin]
-    position = ""
-    if after is not None:
-        args.extend(after)
-        position = "WHERE (created_at, id) < ($3, $4)"
-    args.append(limit)
+    p = Params(user_id, is_admin)
+    position = f"WHERE {p.after('created_at', 'id', after)}" if after is not None else ""
     return await conn.fetch(
         f"""SELECT * FROM (SELECT DISTINCT ON (d.id) {_COLUMNS},
                                   count(*) OVER (PARTITION BY d.id) AS version_count
                              FROM documents d WHERE {_MINE} ORDER BY d.id, d.created_at DESC) latest
-             {position} ORDER BY created_at DESC, id DESC LIMIT ${len(args)}""", *args)
+             {position} ORDER BY created_at DESC, id DESC LIMIT {p(limit)}""", *p.values)
 
 
 async def versions(conn: asyncpg.Connection, document_id: UUID, user_id: UUID, *, is_admin: bool) -> list[asyncpg.Record]:

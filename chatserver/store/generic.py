@@ -16,6 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -40,28 +42,17 @@ class Table:
         _checked(self.name, self.key, self.order, *self.columns, *self.search, *filter(None, [self.touch]))
 
 
-class _Params:
-    """Collects values and hands out their `$n` placeholders."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
 # Scopes: which rows a caller may see. `alias` is the alias of the row being tested.
 
 @dataclass(frozen=True)
 class Everyone:
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return "TRUE"
 
 
 @dataclass(frozen=True)
 class Nobody:
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return "FALSE"
 
 
@@ -74,7 +65,7 @@ class UserIs:
     def __post_init__(self) -> None:
         _checked(self.column)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return f"{alias}.{self.column} = {p(user_id)}"
 
 
@@ -87,7 +78,7 @@ class EmailIsUsers:
     def __post_init__(self) -> None:
         _checked(self.column)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return f"lower({alias}.{self.column}) = (SELECT lower(email) FROM users WHERE id = {p(user_id)})"
 
 
@@ -101,7 +92,7 @@ class ColumnIs:
     def __post_init__(self) -> None:
         _checked(self.column)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return f"{alias}.{self.column} = {p(self.value)}"
 
 
@@ -117,7 +108,7 @@ class Through:
     def __post_init__(self) -> None:
         _checked(self.column, self.table, self.key)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         inner = alias + "p"
         return (f"EXISTS (SELECT 1 FROM {self.table} {inner} WHERE {inner}.{self.key} = {alias}.{self.column}"
                 f" AND {self.scope.sql(inner, user_id, p)})")
@@ -133,7 +124,7 @@ class CommunityVisible:
     def __post_init__(self) -> None:
         _checked(self.column)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         member = (f"EXISTS (SELECT 1 FROM community_members {alias}m WHERE {alias}m.community_id = "
                   f"{alias}.{self.column} AND {alias}m.user_id = {p(user_id)} AND {alias}m.status = 'active')")
         if self.members_only:
@@ -147,7 +138,7 @@ class CommunityVisible:
 class AnyOf:
     scopes: tuple[Any, ...] = field(default_factory=tuple)
 
-    def sql(self, alias: str, user_id: UUID, p: _Params) -> str:
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
         return "(" + " OR ".join(scope.sql(alias, user_id, p) for scope in self.scopes) + ")" \
             if self.scopes else "FALSE"
 
@@ -197,7 +188,7 @@ async def list_rows(conn: asyncpg.Connection, table: Table, scope: Any, user_id:
                     filters: Mapping[str, Any], search: str | None, after: tuple[Any, Any] | None,
                     limit: int) -> list[asyncpg.Record]:
     """Up to `limit` visible rows matching `filters`, after the (order, key) position `after`."""
-    p = _Params()
+    p = Params()
     where = [scope.sql("t", user_id, p)]
     for column, value in filters.items():
         _checked(column)
@@ -205,7 +196,7 @@ async def list_rows(conn: asyncpg.Connection, table: Table, scope: Any, user_id:
     if search:
         where.append(f"{search_expression(table.search)} @@ plainto_tsquery('simple', {p(search)})")
     if after is not None:
-        where.append(f"(t.{table.order}, t.{table.key}) < ({p(after[0])}, {p(after[1])})")
+        where.append(p.after(f"t.{table.order}", f"t.{table.key}", after))
     sql = (f"SELECT {_select(table)} FROM {table.name} t WHERE {' AND '.join(where)}"
            f" ORDER BY t.{table.order} DESC, t.{table.key} DESC LIMIT {p(limit)}")
     return await conn.fetch(sql, *p.values)
@@ -213,7 +204,7 @@ async def list_rows(conn: asyncpg.Connection, table: Table, scope: Any, user_id:
 
 async def get_row(conn: asyncpg.Connection, table: Table, scope: Any, user_id: UUID, key: Any, *,
                   lock: bool = False) -> asyncpg.Record | None:
-    p = _Params()
+    p = Params()
     sql = (f"SELECT {_select(table)} FROM {table.name} t WHERE t.{table.key} = {p(key)}"
            f" AND {scope.sql('t', user_id, p)}" + (" FOR UPDATE OF t" if lock else ""))
     return await conn.fetchrow(sql, *p.values)
@@ -221,7 +212,7 @@ async def get_row(conn: asyncpg.Connection, table: Table, scope: Any, user_id: U
 
 async def insert_row(conn: asyncpg.Connection, table: Table, values: Mapping[str, Any]) -> asyncpg.Record:
     _checked(*values)
-    p = _Params()
+    p = Params()
     placeholders = [p(value) for value in values.values()]
     columns = ", ".join(values)
     sql = (f"INSERT INTO {table.name} AS t ({columns}) VALUES ({', '.join(placeholders)})"
@@ -235,7 +226,7 @@ async def insert_row(conn: asyncpg.Connection, table: Table, values: Mapping[str
 async def update_row(conn: asyncpg.Connection, table: Table, key: Any,
                      values: Mapping[str, Any]) -> asyncpg.Record | None:
     _checked(*values)
-    p = _Params()
+    p = Params()
     assignments = [f"{column} = {p(value)}" for column, value in values.items()]
     if table.touch:
         assignments.append(f"{table.touch} = now()")

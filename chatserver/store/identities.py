@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from chatserver.store.params import Params
 
 # The revealed-to person as the revealer ($1) may see them: by name only if they revealed back.
 _REVELATION = """
@@ -42,12 +43,8 @@ async def revelation(conn: asyncpg.Connection, revealer_id: UUID, revelation_id:
 
 async def revelations_by(conn: asyncpg.Connection, revealer_id: UUID, *, after: tuple[datetime, UUID] | None,
                          limit: int) -> list[asyncpg.Record]:
-    args: list[Any] = [revealer_id]
-    position = ""
-    if after is not None:
-        args.extend(after)
-        position = " AND (r.revealed_at, r.id) < ($2, $3)"
-    args.append(limit)
+    p = Params(revealer_id)
+    position = f" AND {p.after('r.revealed_at', 'r.id', after)}" if after is not None else ""
     return await conn.fetch(
         f"SELECT {_REVELATION} FROM {_FROM} WHERE r.revealer_id = $1{position}"
-        f" ORDER BY r.revealed_at DESC, r.id DESC LIMIT ${len(args)}", *args)
+        f" ORDER BY r.revealed_at DESC, r.id DESC LIMIT {p(limit)}", *p.values)

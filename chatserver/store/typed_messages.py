@@ -13,6 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 SETTINGS_FIELDS = frozenset({"use_custom_slots", "email_notifications", "auto_accept_from_admins"})
 
 # The sender of message `m` as the viewer ($2) may see them.
@@ -148,30 +150,23 @@ async def message_for(conn: asyncpg.Connection, message_id: UUID, viewer_id: UUI
 
 async def messages(conn: asyncpg.Connection, conversation_id: UUID, viewer_id: UUID, *,
                    after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
-    args: list[Any] = [conversation_id, viewer_id]
-    position = ""
-    if after is not None:
-        args.extend(after)
-        position = " AND (m.created_at, m.id) < ($3, $4)"
-    args.append(limit)
+    p = Params(conversation_id, viewer_id)
+    position = f" AND {p.after('m.created_at', 'm.id', after)}" if after is not None else ""
     return await conn.fetch(
         f"SELECT {_MESSAGE} FROM {_MESSAGE_FROM} WHERE m.conversation_id = $1{position}"
-        f" ORDER BY m.created_at DESC, m.id DESC LIMIT ${len(args)}", *args)
+        f" ORDER BY m.created_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def conversations(conn: asyncpg.Connection, user_id: UUID, *, after: tuple[datetime, UUID] | None,
                         limit: int, conversation_id: UUID | None = None) -> list[asyncpg.Record]:
     """The user's conversations, the other participant as the user may see them, unread counts.
     Ordered by creation (a stable cursor); `last_message_at` tells what is recent."""
-    args: list[Any] = [user_id]
+    p = Params(user_id)
     where = ["$1 IN (c.user_a_id, c.user_b_id)"]
     if conversation_id is not None:
-        args.append(conversation_id)
-        where.append(f"c.id = ${len(args)}")
+        where.append(f"c.id = {p(conversation_id)}")
     if after is not None:
-        args.extend(after)
-        where.append(f"(c.created_at, c.id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
+        where.append(p.after("c.created_at", "c.id", after))
     return await conn.fetch(
         f"""SELECT c.id, c.is_active, c.last_message_at, c.created_at,
                    coalesce(op.anonymous_name, 'Anonymous') AS other_anonymous_name, ou.id AS other_user_id,
@@ -184,7 +179,7 @@ async def conversations(conn: asyncpg.Connection, user_id: UUID, *, after: tuple
               JOIN users ou ON ou.id = CASE WHEN c.user_a_id = $1 THEN c.user_b_id ELSE c.user_a_id END
               LEFT JOIN user_profiles op ON op.user_id = ou.id
              WHERE {' AND '.join(where)}
-             ORDER BY c.created_at DESC, c.id DESC LIMIT ${len(args)}""", *args)
+             ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit)}""", *p.values)
 
 
 async def mark_read(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID) -> int:
