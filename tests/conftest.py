@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,7 +12,31 @@ import pytest
 from chatserver.settings import Settings
 from tests.support.postgres import TestPostgres
 from tests.support.server import RunningServer, start_server, stop_server
+from tests.support.server_logs import PROCESS_LOGS, RecordCollector, problems_in_file
 from tests.support.sockets import close_all
+
+
+@pytest.fixture(autouse=True)
+def server_logs_are_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose servers logged a traceback, an error or a "failed" warning it did not expect.
+
+    Logging runs at INFO (pyproject's log_level), the shipped default, so every record is built
+    as in production. Expected lines are declared with `@pytest.mark.expect_log(r"regex", ...)`.
+    """
+    collector = RecordCollector()
+    logging.getLogger().addHandler(collector)
+    PROCESS_LOGS.clear()
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(collector)
+    expected = [re.compile(pattern) for marker in request.node.iter_markers("expect_log") for pattern in marker.args]
+    problems = collector.problems(expected)
+    for path in PROCESS_LOGS:
+        problems += problems_in_file(path, expected)
+    PROCESS_LOGS.clear()
+    if problems:
+        pytest.fail("the server logged what no test expected:\n  " + "\n  ".join(problems[:20]), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -42,9 +42,13 @@ async def disconnected(svc: Services, user_id: UUID, sid: str) -> None:
 
 
 async def went_offline(svc: Services, user_ids: list[UUID]) -> None:
-    """Users whose sockets vanished without a goodbye (a process died) are announced OFFLINE."""
+    """Users whose sockets vanished without a goodbye (a process died or shut down) are announced
+    OFFLINE, unless they came back meanwhile. Raises if an announcement could not be made, so the
+    presence tracker owes it again."""
+    back = await svc.presence.states(user_ids)
     for user_id in user_ids:
-        await _announce(svc, user_id, _view(user_id, PresenceState("OFFLINE", None, time.time())))
+        if user_id not in back:
+            await _announce(svc, user_id, _view(user_id, PresenceState("OFFLINE", None, time.time())))
 
 
 async def active(svc: Services, user_id: UUID) -> None:

@@ -22,8 +22,9 @@ class PresenceTracker(Protocol):
     async def start(self, on_offline: Callable[[list[UUID]], Awaitable[None]]) -> None:
         """Begin; `on_offline` announces users whose sockets vanished with a dead process."""
 
-    async def release(self) -> list[UUID]:
-        """Give up this process's sockets (clean shutdown); return the users left offline."""
+    async def release(self) -> None:
+        """Give up this process's sockets (clean shutdown) and announce, through `on_offline`,
+        the users left with no socket anywhere."""
 
     async def close(self) -> None: ...
 

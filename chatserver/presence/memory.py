@@ -14,14 +14,16 @@ class MemoryPresence:
         self._chosen: dict[UUID, tuple[str, str | None]] = {}  # status the user set, and its text
         self._idle: set[UUID] = set()  # AWAY because idle, not because chosen
         self._active: dict[UUID, float] = {}
+        self._on_offline = None
 
     async def start(self, on_offline) -> None:
-        return None  # one process: its sockets die with it, there is nobody to tell
+        self._on_offline = on_offline  # one process: its sockets die with it, so only release() calls it
 
-    async def release(self) -> list[UUID]:
+    async def release(self) -> None:
         users = list(self._sockets)
         self._sockets.clear()
-        return users
+        if users and self._on_offline is not None:
+            await self._on_offline(users)
 
     async def close(self) -> None:
         return None

@@ -3,14 +3,17 @@
 Each socket is registered under the process that holds it, and each process
 renews a heartbeat key that expires when the process stops renewing it. Every
 process looks for expired heartbeats; the first to find one removes that
-process's sockets in one atomic script, and the users left with no socket are
-announced OFFLINE. A killed process's users are offline within
-HEARTBEAT_TTL + REAP_EVERY seconds (20 s).
+process's sockets in one atomic script, which also records the users left with
+no socket as owed an OFFLINE announcement. Announcements are claimed, made, then
+cleared, so a reaper that fails (or dies) between reaping and announcing loses
+nothing: the claim runs out and the next reaper makes it. A killed process's
+users are offline within HEARTBEAT_TTL + REAP_EVERY seconds (20 s).
 
 Keys (under the prefix): `p:sockets:{user}` hash sid -> process; `p:proc:{process}`
 set of "user|sid"; `p:alive:{process}` heartbeat; `p:procs` set of processes;
 `p:status:{user}` hash (status, text, idle, active); `p:online` zset user -> last
-activity; `t:typing` zset "room|user" -> deadline.
+activity; `p:owed` set of users owed an OFFLINE announcement; `p:announcing` zset
+user -> claim time; `t:typing` zset "room|user" -> deadline.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0
 HEARTBEAT_TTL = 15
 REAP_EVERY = 5.0
+CLAIM_EXPIRES = 30.0  # an announcement claimed by a reaper that died is made by another after this
 
 _CONNECT = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -89,8 +93,8 @@ end
 return turned
 """
 
-# KEYS[1] = p:proc:{dead}, KEYS[2] = p:procs, KEYS[3] = p:online; ARGV[1] = dead process, ARGV[2] = prefix.
-# Returns the users who have no socket left.
+# KEYS[1] = p:proc:{dead}, KEYS[2] = p:procs, KEYS[3] = p:online, KEYS[4] = p:owed;
+# ARGV[1] = dead process, ARGV[2] = prefix. Records the users who have no socket left as owed an announcement.
 _REAP = """
 local offline = {}
 for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -103,6 +107,7 @@ for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     if redis.call('HLEN', sockets) == 0 then
       redis.call('DEL', ARGV[2] .. 'p:status:' .. user)
       redis.call('ZREM', KEYS[3], user)
+      redis.call('SADD', KEYS[4], user)
       table.insert(offline, user)
     end
   end
@@ -110,6 +115,26 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return offline
+"""
+
+# KEYS[1] = p:owed, KEYS[2] = p:announcing; ARGV[1] = now, ARGV[2] = claims older than this are retaken,
+# ARGV[3] = prefix. Claims the owed announcements (and stale claims) of users who are still offline.
+_CLAIM = """
+local claimed = {}
+local function claim(user)
+  if redis.call('HLEN', ARGV[3] .. 'p:sockets:' .. user) == 0 then
+    redis.call('ZADD', KEYS[2], ARGV[1], user)
+    table.insert(claimed, user)
+  else
+    redis.call('ZREM', KEYS[2], user)
+  end
+end
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('SREM', KEYS[1], user)
+  claim(user)
+end
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])) do claim(user) end
+return claimed
 """
 
 _TYPING_EXPIRED = """
@@ -122,13 +147,14 @@ OfflineHandler = Callable[[list[UUID]], Awaitable[None]]
 
 
 class RedisPresence:
-    def __init__(self, client: redis.Redis, *, prefix: str = "chat:") -> None:
+    def __init__(self, client: redis.Redis, *, prefix: str = "chat:", claim_expires: float = CLAIM_EXPIRES) -> None:
         self.redis = client
         self.prefix = prefix
+        self.claim_expires = claim_expires
         self.process_id = uuid.uuid4().hex
         self._scripts = {name: client.register_script(source) for name, source in (
             ("connect", _CONNECT), ("disconnect", _DISCONNECT), ("touch", _TOUCH), ("set_status", _SET_STATUS),
-            ("go_idle", _GO_IDLE), ("reap", _REAP))}
+            ("go_idle", _GO_IDLE), ("reap", _REAP), ("claim", _CLAIM))}
         self._task: asyncio.Task | None = None
         self._on_offline: OfflineHandler | None = None
 
@@ -152,40 +178,66 @@ class RedisPresence:
             await asyncio.sleep(HEARTBEAT_EVERY)
             try:
                 await self._heartbeat()
-                if time.monotonic() - last_reap >= REAP_EVERY:
-                    last_reap = time.monotonic()
-                    await self.reap_dead()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("presence lease renewal failed: %s", exc)
+                continue
+            if time.monotonic() - last_reap >= REAP_EVERY:
+                last_reap = time.monotonic()
+                try:
+                    await self.reap_dead()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # what was reaped stays owed, and the next round announces it
+                    log.warning("reaping dead processes failed: %s", exc)
 
-    async def reap_dead(self) -> list[UUID]:
-        """Remove the sockets of processes whose heartbeat expired; announce who went offline."""
-        offline: list[UUID] = []
+    async def reap_dead(self) -> None:
+        """Remove the sockets of processes whose heartbeat expired, then announce who went offline."""
         for raw in await self.redis.smembers(self._key("p", "procs")):
             process = raw.decode()
-            if process == self.process_id or await self.redis.exists(self._key("p", "alive", process)):
-                continue
-            offline.extend(await self._reap(process))
-        if offline and self._on_offline is not None:
-            await self._on_offline(offline)
-        return offline
+            if process != self.process_id and not await self.redis.exists(self._key("p", "alive", process)):
+                await self._reap(process)
+        await self._announce_owed()
 
-    async def _reap(self, process: str) -> list[UUID]:
+    async def _reap(self, process: str) -> None:
         count = await self.redis.scard(self._key("p", "proc", process))
-        users = await self._scripts["reap"](
-            keys=[self._key("p", "proc", process), self._key("p", "procs"), self._key("p", "online")],
+        await self._scripts["reap"](
+            keys=[self._key("p", "proc", process), self._key("p", "procs"), self._key("p", "online"),
+                  self._key("p", "owed")],
             args=[process, self.prefix])
         metrics.PRESENCE_REAPED.inc(count)
-        log.info("reaped the sockets of a dead process", extra={"process": process, "sockets": count})
-        return [UUID(user.decode()) for user in users]
+        log.info("reaped the sockets of a dead process", extra={"processId": process, "sockets": count})
 
-    async def release(self) -> list[UUID]:
+    async def _claim(self) -> list[bytes]:
+        """Take the owed announcements (and claims that ran out) of users still offline."""
+        now = time.time()
+        return await self._scripts["claim"](
+            keys=[self._key("p", "owed"), self._key("p", "announcing")],
+            args=[now, now - self.claim_expires, self.prefix])
+
+    async def _announce_owed(self) -> None:
+        """Announce every owed OFFLINE; a failed announcement is owed again, so none is ever lost."""
+        claimed = await self._claim()
+        if not claimed:
+            return
+        users = [UUID(user.decode()) for user in claimed]
+        try:
+            if self._on_offline is not None:
+                await self._on_offline(users)
+        except BaseException:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(self._key("p", "owed"), *claimed)
+                pipe.zrem(self._key("p", "announcing"), *claimed)
+                await pipe.execute()
+            raise
+        await self.redis.zrem(self._key("p", "announcing"), *claimed)
+
+    async def release(self) -> None:
         """On a clean shutdown: give up this process's sockets now instead of waiting for the lease to expire."""
-        users = await self._reap(self.process_id)
+        await self._reap(self.process_id)
         await self.redis.delete(self._key("p", "alive", self.process_id))
-        return users
+        await self._announce_owed()
 
     async def close(self) -> None:
         await cancel(self._task)

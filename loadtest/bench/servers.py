@@ -15,9 +15,9 @@ from typing import IO
 from loadtest.baselines import launch
 
 # Limits are for people, not for a benchmark: sends and sign-ups from one address unthrottled,
-# and access tokens that outlive a long bench, so accounts are registered once.
-OURS_ENV = {"RATE_LIMIT_SEND": "1000000/1", "RATE_LIMIT_AUTH": "1000000/1", "ACCESS_TOKEN_TTL": "86400",
-            "LOG_LEVEL": "WARNING"}
+# and access tokens that outlive a long bench, so accounts are registered once. Logging stays as
+# shipped (INFO): what is measured is what runs.
+OURS_ENV = {"RATE_LIMIT_SEND": "1000000/1", "RATE_LIMIT_AUTH": "1000000/1", "ACCESS_TOKEN_TTL": "86400"}
 
 
 @dataclass
