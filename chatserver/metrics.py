@@ -49,6 +49,17 @@ SLOW_CLIENTS = Counter(
     ["action"], registry=REGISTRY,
 )
 
+GROUP_COMMITS = Histogram(
+    "chat_group_commit_size", "Writes gathered into one statement and commit, by what they write.",
+    ["write"], registry=REGISTRY, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+ORDERING = Counter(
+    "chat_stream_order_total",
+    "Stream events held for an earlier one (held), dropped as already delivered (late), "
+    "and gaps read back from PostgreSQL (gap_filled).",
+    ["outcome"], registry=REGISTRY,
+)
+
 
 def render() -> bytes:
     return generate_latest(REGISTRY)

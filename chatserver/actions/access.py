@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from chatserver.actions.context import Principal
-from chatserver.broker import rooms
+from chatserver.broker import Event, Position, rooms
 from chatserver.errors import ApiError, forbidden, not_found
 from chatserver.store import channels, conversations, messages, workspaces
 
@@ -35,6 +35,42 @@ async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal
 
 
 @dataclass(frozen=True, slots=True)
+class StreamRef:
+    """A channel or direct conversation by kind and id, before anyone's access to it is checked."""
+
+    kind: str  # "channel" or "conversation"
+    id: UUID
+
+    @classmethod
+    def channel(cls, channel_id: UUID) -> StreamRef:
+        return cls("channel", channel_id)
+
+    @classmethod
+    def conversation(cls, conversation_id: UUID) -> StreamRef:
+        return cls("conversation", conversation_id)
+
+    @classmethod
+    def of_message(cls, message: asyncpg.Record) -> StreamRef:
+        if message["channel_id"] is not None:
+            return cls("channel", message["channel_id"])
+        return cls("conversation", message["conversation_id"])
+
+    @property
+    def room(self) -> str:
+        return rooms.stream(self.kind, self.id)
+
+    def ids(self) -> dict[str, UUID | None]:
+        """channel_id / conversation_id keyword arguments for the store."""
+        return {"channel_id": self.id if self.kind == "channel" else None,
+                "conversation_id": self.id if self.kind == "conversation" else None}
+
+    def change(self, name: str, data: dict, message: asyncpg.Record, *, new: bool = False) -> Event:
+        """The event telling the stream's room of a change to `message`, placed in the stream's order."""
+        position = Position(self.kind, str(self.id), message["change_seq"], message["seq"] if new else None)
+        return Event(name, data, rooms=(self.room,), position=position)
+
+
+@dataclass(frozen=True, slots=True)
 class Stream:
     """A channel or direct conversation the caller takes part in."""
 
@@ -48,17 +84,22 @@ class Stream:
         return self.record["id"]
 
     @property
+    def ref(self) -> StreamRef:
+        return StreamRef(self.kind, self.id)
+
+    @property
     def room(self) -> str:
-        return rooms.channel(self.id) if self.kind == "channel" else rooms.conversation(self.id)
+        return self.ref.room
+
+    def change(self, name: str, data: dict, message: asyncpg.Record, *, new: bool = False) -> Event:
+        return self.ref.change(name, data, message, new=new)
 
     @property
     def archived(self) -> bool:
         return self.kind == "channel" and self.record["is_archived"]
 
     def ids(self) -> dict[str, UUID | None]:
-        """channel_id / conversation_id keyword arguments for the store."""
-        return {"channel_id": self.id if self.kind == "channel" else None,
-                "conversation_id": self.id if self.kind == "conversation" else None}
+        return self.ref.ids()
 
     def require_writable(self) -> None:
         if self.archived:
@@ -95,6 +136,13 @@ async def conversation_member(conn: asyncpg.Connection, conversation_id: UUID, p
     return Stream("conversation", row)
 
 
+async def stream_member(conn: asyncpg.Connection, ref: StreamRef, principal: Principal) -> Stream:
+    """The stream, if the caller takes part in it."""
+    if ref.kind == "channel":
+        return await channel_member(conn, ref.id, principal)
+    return await conversation_member(conn, ref.id, principal)
+
+
 async def message_in_stream(conn: asyncpg.Connection, message_id: UUID, principal: Principal, *,
                             lock: bool = False) -> tuple[asyncpg.Record, Stream]:
     """A message the caller may read, with its stream; `lock` holds the row until the commit."""
@@ -102,10 +150,7 @@ async def message_in_stream(conn: asyncpg.Connection, message_id: UUID, principa
     if message is None:
         raise not_found("message")
     try:
-        if message["channel_id"] is not None:
-            stream = await channel_member(conn, message["channel_id"], principal)
-        else:
-            stream = await conversation_member(conn, message["conversation_id"], principal)
+        stream = await stream_member(conn, StreamRef.of_message(message), principal)
     except ApiError:  # the caller may not read it, so to them it does not exist
         raise not_found("message") from None
     return message, stream

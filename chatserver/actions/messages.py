@@ -4,13 +4,15 @@ direct conversations alike, and reading them back."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 import asyncpg
 
+from chatserver import metrics
 from chatserver.actions import access, typing
-from chatserver.actions.access import Stream
+from chatserver.actions.access import Stream, StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_view, message_views, new_message_view, reactions_view
 from chatserver.broker import Event
@@ -28,9 +30,6 @@ from chatserver.store import attachments, messages
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
 NEW_EVENT = {"channel": "message:new", "conversation": "dm:new"}
 
-StreamLoader = Callable[[asyncpg.Connection], Awaitable[Stream]]
-
-
 def _check_content(svc: Services, content: str, attachment_ids: list[UUID]) -> None:
     if len(content) > svc.settings.max_message_chars:
         raise ApiError("payload_too_large", f"content is longer than {svc.settings.max_message_chars} characters",
@@ -46,14 +45,68 @@ def _stream_ref(row: asyncpg.Record) -> dict[str, str]:
     return {"conversationId": str(row["conversation_id"])}
 
 
-async def send(svc: Services, principal: Principal, load_stream: StreamLoader, *, content: str, nonce: str,
+def deleted_event(row: asyncpg.Record) -> dict:
+    """The `message:deleted` payload for a deleted message's row."""
+    return {"messageId": str(row["id"]), **_stream_ref(row), "seq": row["seq"], "changeSeq": row["change_seq"]}
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    user_id: UUID
+    content: str
+    type: str
+    nonce: str
+
+
+async def send(svc: Services, principal: Principal, ref: StreamRef, *, content: str, nonce: str,
                type: str, parent_id: UUID | None, attachment_ids: list[UUID]) -> Message:
-    """Post a message; a retry with the same nonce returns the first one and broadcasts nothing."""
+    """Post a message; a retry with the same nonce returns the first one and broadcasts nothing.
+
+    A plain message is written in a group commit with whatever else arrives for the stream
+    meanwhile; a thread reply or a message with attachments, or one the batch did not take
+    (the sender may not post here), goes on its own."""
     await svc.limit("send", principal.user_id, svc.settings.rate_send)
     _check_content(svc, content, attachment_ids)
+    posted = None
+    if parent_id is None and not attachment_ids:
+        posted = await svc.writes.submit(("post", ref), _Post(principal.user_id, content, type, nonce),
+                                         partial(_post_together, svc, ref))
+    if posted is None:
+        posted = await _post_alone(svc, principal, ref, content=content, nonce=nonce, type=type,
+                                   parent_id=parent_id, attachment_ids=attachment_ids)
+    message, events = posted
+    if events:
+        await svc.publish(*events)
+        await typing.stopped_by_sending(svc, ref.room, principal.user_id)
+    return message
+
+
+Posted = tuple[Message, list[Event]]  # the message, and what to broadcast (nothing for a retry)
+
+
+async def _post_together(svc: Services, ref: StreamRef, posts: list[_Post]) -> list[Posted | None]:
+    """Write a batch of plain messages to one stream in one statement; None for each one it refused."""
+    metrics.GROUP_COMMITS.labels("post_messages").observe(len(posts))
+    names = [sorted({name.lower().rstrip(".") for name in MENTION.findall(post.content)})
+             if ref.kind == "channel" else [] for post in posts]
+    async with svc.db.connection() as conn:
+        rows = await messages.post_many(conn, **ref.ids(), posts=posts, mention_names=names)
+        results: list[Posted | None] = [None] * len(posts)
+        for ordinal, is_new, mentioned, row in rows:
+            if is_new:
+                message = Message.from_row(row, reactions=[], attachments=[], mentions=mentioned)
+                results[ordinal] = (message, [ref.change(NEW_EVENT[ref.kind], {"message": message.wire()}, row,
+                                                         new=True)])
+            else:  # a retry: the first message is the answer, and nothing new is broadcast
+                results[ordinal] = (await message_view(conn, row), [])
+    return results
+
+
+async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, *, content: str, nonce: str, type: str,
+                      parent_id: UUID | None, attachment_ids: list[UUID]) -> Posted:
     try:
         async with svc.db.transaction("post_message") as conn:
-            stream = await load_stream(conn)
+            stream = await access.stream_member(conn, ref, principal)
             stream.require_writable()
             if parent_id is not None:
                 await _check_thread_root(conn, stream, parent_id)
@@ -64,21 +117,20 @@ async def send(svc: Services, principal: Principal, load_stream: StreamLoader, *
                         raise messages.DuplicateNonce  # a retry: its attachments are already in the first
                     raise invalid({"attachmentIds": "unknown, not yours, or already used"})
             mentions = await _mentions(conn, stream, content)
-            row = await messages.post(conn, **stream.ids(), user_id=principal.user_id, content=content, type=type,
+            row = await messages.post(conn, **ref.ids(), user_id=principal.user_id, content=content, type=type,
                                       parent_id=parent_id, nonce=nonce, mentions=mentions,
                                       attachment_ids=attachment_ids)
             message = await new_message_view(conn, row, mentions=mentions, with_attachments=bool(attachment_ids))
-            root = await message_view(conn, await messages.by_id(conn, parent_id)) if parent_id else None
+            events = [ref.change(NEW_EVENT[ref.kind], {"message": message.wire()}, row, new=True)]
+            if parent_id is not None:  # its reply count changed, and it took the changeSeq after the reply's
+                root_row = await messages.by_id(conn, parent_id)
+                events.append(ref.change("message:updated", {"message": (await message_view(conn, root_row)).wire()},
+                                         root_row))
     except messages.DuplicateNonce:
         # A retry: the unique (sender, nonce) refused it and the rollback took back its counters.
-        # The first message is the answer, and nothing new is broadcast.
         async with svc.db.connection() as conn:
-            return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce))
-    await svc.publish(Event(NEW_EVENT[stream.kind], {"message": message.wire()}, rooms=(stream.room,)))
-    if root is not None:  # its reply count changed, and it took the changeSeq after the reply's
-        await svc.publish(Event("message:updated", {"message": root.wire()}, rooms=(stream.room,)))
-    await typing.stopped_by_sending(svc, stream.room, principal.user_id)
-    return message
+            return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce)), []
+    return message, events
 
 
 async def _check_thread_root(conn: asyncpg.Connection, stream: Stream, parent_id: UUID) -> None:
@@ -111,8 +163,9 @@ async def edit(svc: Services, principal: Principal, message_id: UUID, version: i
             current = await message_view(conn, row)
             raise ApiError("version_conflict", "the message changed since that version",
                            {"current": current.wire()})
-        message = await message_view(conn, await messages.edit(conn, row, content, principal.user_id))
-    await svc.publish(Event("message:updated", {"message": message.wire()}, rooms=(stream.room,)))
+        edited = await messages.edit(conn, row, content, principal.user_id)
+        message = await message_view(conn, edited)
+    await svc.publish(stream.change("message:updated", {"message": message.wire()}, edited))
     return message
 
 
@@ -133,10 +186,7 @@ async def delete(svc: Services, principal: Principal, message_id: UUID, *,
         deleted, files = await messages.soft_delete(conn, row)
     for storage_key in files:
         await svc.files.delete(storage_key)
-    await svc.publish(Event("message:deleted", {
-        "messageId": str(message_id), **_stream_ref(deleted), "seq": deleted["seq"],
-        "changeSeq": deleted["change_seq"],
-    }, rooms=(stream.room,)))
+    await svc.publish(stream.change("message:deleted", deleted_event(deleted), deleted))
     return DeletedOut(message_id=message_id)
 
 
@@ -151,8 +201,9 @@ async def pin(svc: Services, principal: Principal, message_id: UUID, pinned: boo
         stream.require_writable()
         if row["is_pinned"] == pinned:
             return await message_view(conn, row)
-        message = await message_view(conn, await messages.set_pinned(conn, row, pinned, principal.user_id))
-    await svc.publish(Event("message:updated", {"message": message.wire()}, rooms=(stream.room,)))
+        changed = await messages.set_pinned(conn, row, pinned, principal.user_id)
+        message = await message_view(conn, changed)
+    await svc.publish(stream.change("message:updated", {"message": message.wire()}, changed))
     return message
 
 
@@ -172,14 +223,14 @@ async def react(svc: Services, principal: Principal, message_id: UUID, emoji: st
     result = ReactionsOut(message_id=message_id, reactions=reactions)
     if changed:
         data = result.wire() | _stream_ref(row) | {"changeSeq": row["change_seq"]}
-        await svc.publish(Event("reaction:updated", data, rooms=(stream.room,)))
+        await svc.publish(stream.change("reaction:updated", data, row))
     return result
 
 
-async def history(svc: Services, principal: Principal, load_stream: StreamLoader, *, before_seq: int | None,
+async def history(svc: Services, principal: Principal, ref: StreamRef, *, before_seq: int | None,
                   after_seq: int | None, limit: int, parent_id: UUID | None = None) -> MessagePage:
     async with svc.db.connection() as conn:
-        stream = await load_stream(conn)
+        stream = await access.stream_member(conn, ref, principal)
         if parent_id is not None:
             parent = await messages.by_id(conn, parent_id)
             if parent is None or stream.id not in (parent["channel_id"], parent["conversation_id"]):
@@ -204,17 +255,3 @@ async def edit_history(svc: Services, principal: Principal, message_id: UUID) ->
         await access.message_in_stream(conn, message_id, principal)
         rows = await messages.edits(conn, message_id)
     return MessageEditList(items=[MessageEdit.from_row(row) for row in rows])
-
-
-def channel_loader(channel_id: UUID, principal: Principal) -> StreamLoader:
-    async def load(conn: asyncpg.Connection) -> Stream:
-        return await access.channel_member(conn, channel_id, principal)
-
-    return load
-
-
-def conversation_loader(conversation_id: UUID, principal: Principal) -> StreamLoader:
-    async def load(conn: asyncpg.Connection) -> Stream:
-        return await access.conversation_member(conn, conversation_id, principal)
-
-    return load

@@ -7,7 +7,9 @@ from uuid import UUID
 from chatserver import metrics
 from chatserver.actions import access, presence
 from chatserver.actions.context import Principal, Services
+from chatserver.actions.messages import NEW_EVENT, deleted_event
 from chatserver.actions.views import conversation_view, message_views
+from chatserver.broker import Event, Position
 from chatserver.errors import ApiError
 from chatserver.schemas.conversations import (
     Ready,
@@ -21,6 +23,7 @@ from chatserver.schemas.workspaces import ChannelState
 from chatserver.store import channels, conversations, messages, users
 
 SYNC_PAGE = 100
+MISSED_PAGE = 500  # a receiver that missed more than this in one gap leaves the rest to its clients' sync
 
 
 async def ready(svc: Services, principal: Principal) -> Ready:
@@ -67,3 +70,29 @@ async def _changes(conn, kind: str, stream_id: UUID, after: int, principal: Prin
     metrics.SYNC_CALLS.labels("messages").inc(len(rows))
     return StreamChanges(messages=await message_views(conn, rows), last_change_seq=last_change_seq,
                          has_more=has_more)
+
+
+async def stream_positions(svc: Services, streams: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(last seq, last changeSeq) of each (kind, id) stream: where a process starts following it."""
+    ids = {kind: [UUID(stream_id) for k, stream_id in streams if k == kind] for kind in ("channel", "conversation")}
+    async with svc.db.connection() as conn:
+        rows = await messages.stream_positions(conn, ids["channel"], ids["conversation"])
+    return {(row["kind"], str(row["id"])): (row["last_seq"], row["last_change_seq"]) for row in rows}
+
+
+async def missed_events(svc: Services, kind: str, stream_id: str, after_change_seq: int,
+                        after_seq: int) -> list[Event]:
+    """The events a receiver missed in a stream, rebuilt from what is stored: each message changed
+    after `after_change_seq`, in changeSeq order, as `message:new` (or `dm:new`) when its seq is past
+    `after_seq`, else as `message:deleted` or `message:updated` with its current state."""
+    async with svc.db.connection() as conn:
+        rows = await messages.changed_since(conn, kind, UUID(stream_id), after_change_seq, MISSED_PAGE)
+        views = await message_views(conn, rows)
+    events = []
+    for row, view in zip(rows, views, strict=True):
+        new = row["seq"] > after_seq
+        name, data = (NEW_EVENT[kind], {"message": view.wire()}) if new else \
+            ("message:deleted", deleted_event(row)) if row["is_deleted"] else ("message:updated", {"message": view.wire()})
+        position = Position(kind, stream_id, row["change_seq"], row["seq"] if new else None)
+        events.append(Event(name, data, rooms=(position.room,), position=position))
+    return events

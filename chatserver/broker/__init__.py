@@ -4,7 +4,7 @@ A backend only supplies publish and a way to hand what arrives to the local
 deliverer, as in python-socketio's pub/sub managers and Centrifuge's brokers.
 """
 
-from chatserver.broker.base import Broker, Event
+from chatserver.broker.base import Broker, Event, Position
 from chatserver.broker.memory import MemoryBroker
 
-__all__ = ["Broker", "Event", "MemoryBroker"]
+__all__ = ["Broker", "Event", "MemoryBroker", "Position"]

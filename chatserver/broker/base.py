@@ -6,6 +6,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chatserver.broker import rooms
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a change stands in its stream (a channel or direct conversation): the changeSeq it
+    took, and for a new message its seq. Each stream's changeSeqs have no gaps, so a receiver can
+    tell when one is missing and deliver in order (realtime.ordering)."""
+
+    kind: str  # "channel" or "conversation"
+    stream_id: str
+    change_seq: int
+    seq: int | None = None  # set on the event that brings a new message
+
+    @property
+    def room(self) -> str:
+        return rooms.stream(self.kind, self.stream_id)
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -13,7 +31,8 @@ class Event:
 
     `skip_sid` leaves out the socket that caused it and `skip_user` every
     socket of that user (typing goes to everyone but the typer); `disconnect`
-    closes the receiving sockets once it has been sent (`session:revoked`).
+    closes the receiving sockets once it has been sent (`session:revoked`);
+    `position` orders the changes of a stream.
     """
 
     name: str
@@ -22,6 +41,7 @@ class Event:
     skip_sid: str | None = None
     skip_user: str | None = None
     disconnect: bool = False
+    position: Position | None = None
 
 
 Deliver = Callable[[Event], Awaitable[None]]

@@ -23,11 +23,17 @@ import redis.asyncio as redis
 
 from chatserver import metrics
 from chatserver.background import cancel
-from chatserver.broker.base import Deliver, Event
+from chatserver.broker.base import Deliver, Event, Position
 
 log = logging.getLogger(__name__)
 
 _REMEMBERED_IDS = 8192
+
+
+def _packed_position(position: Position | None) -> list | None:
+    if position is None:
+        return None
+    return [position.kind, position.stream_id, position.change_seq, position.seq]
 
 
 class RedisBroker:
@@ -68,6 +74,7 @@ class RedisBroker:
         payload = msgpack.packb({
             "i": uuid.uuid4().bytes, "n": event.name, "d": event.data, "r": list(event.rooms),
             "s": event.skip_sid, "u": event.skip_user, "x": event.disconnect, "t": time.time(),
+            "p": _packed_position(event.position),
         })
         channels = {self._channel(room) for room in event.rooms}
         async with self._publisher.pipeline(transaction=False) as pipe:
@@ -159,7 +166,8 @@ class RedisBroker:
         metrics.EVENTS_RECEIVED.labels(payload["n"]).inc()
         metrics.FANOUT_LAG.observe(max(0.0, time.time() - payload["t"]))
         event = Event(payload["n"], payload["d"], rooms=tuple(payload["r"]), skip_sid=payload["s"],
-                      skip_user=payload["u"], disconnect=payload["x"])
+                      skip_user=payload["u"], disconnect=payload["x"],
+                      position=Position(*payload["p"]) if payload.get("p") else None)
         for deliver in self._deliverers:
             try:
                 await deliver(event)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from uuid import UUID
 
 from chatserver.actions import conversations, messages
+from chatserver.actions.access import StreamRef
 from chatserver.http.api import Api, Context
-from chatserver.schemas.conversations import ConversationList, ConversationOut, OpenConversationIn
+from chatserver.schemas.conversations import (
+    ConversationList,
+    ConversationOut,
+    ConversationQuery,
+    OpenConversationIn,
+)
 from chatserver.schemas.messages import HistoryQuery, MessageOut, MessagePage, PostIn
-from chatserver.schemas.workspaces import ListQuery
 
 api = Api()
 TAGS = ("conversations",)
@@ -20,9 +25,9 @@ async def open_conversation(ctx: Context, body: OpenConversationIn) -> Conversat
     return ConversationOut(conversation=await conversations.open_with(ctx.svc, ctx.user, body.user_id))
 
 
-@api.get("/conversations", summary="Your direct conversations, most recent first", tags=TAGS, query=ListQuery,
+@api.get("/conversations", summary="Your direct conversations, most recent first", tags=TAGS, query=ConversationQuery,
          response=ConversationList)
-async def list_conversations(ctx: Context, query: ListQuery) -> ConversationList:
+async def list_conversations(ctx: Context, query: ConversationQuery) -> ConversationList:
     return await conversations.list_mine(ctx.svc, ctx.user, limit=query.limit, cursor=query.cursor)
 
 
@@ -35,7 +40,7 @@ async def get_conversation(ctx: Context, conversationId: UUID) -> ConversationOu
 @api.get("/conversations/{conversationId}/messages", summary="A page of direct messages in ascending seq",
          tags=TAGS, query=HistoryQuery, response=MessagePage, errors=("not_found",))
 async def history(ctx: Context, conversationId: UUID, query: HistoryQuery) -> MessagePage:  # noqa: N803
-    return await messages.history(ctx.svc, ctx.user, messages.conversation_loader(conversationId, ctx.user),
+    return await messages.history(ctx.svc, ctx.user, StreamRef.conversation(conversationId),
                                   before_seq=query.before_seq, after_seq=query.after_seq, limit=query.limit,
                                   parent_id=query.parent_id)
 
@@ -44,7 +49,7 @@ async def history(ctx: Context, conversationId: UUID, query: HistoryQuery) -> Me
           tags=TAGS, body=PostIn, response=MessageOut, status=201,
           errors=("not_found", "rate_limited", "payload_too_large"))
 async def post_message(ctx: Context, conversationId: UUID, body: PostIn) -> MessageOut:  # noqa: N803
-    message = await messages.send(ctx.svc, ctx.user, messages.conversation_loader(conversationId, ctx.user),
+    message = await messages.send(ctx.svc, ctx.user, StreamRef.conversation(conversationId),
                                   content=body.content, nonce=body.nonce, type=body.type,
                                   parent_id=body.parent_id, attachment_ids=body.attachment_ids)
     return MessageOut(message=message)

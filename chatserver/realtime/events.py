@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chatserver.actions import channels, conversations, messages, presence, sync, typing
+from chatserver.actions.access import StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.schemas.conversations import (
     ChannelJoinOut,
@@ -82,7 +83,7 @@ async def channel_leave(ctx: EventContext, body: ChannelRefIn) -> dict:
 
 @event("channel:history", ChannelHistoryIn, "Read a page of a channel's messages, or of a thread.")
 async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> BaseModel:
-    return await messages.history(ctx.svc, ctx.principal, messages.channel_loader(body.channel_id, ctx.principal),
+    return await messages.history(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id),
                                   before_seq=body.before_seq, after_seq=body.after_seq, limit=body.limit,
                                   parent_id=body.parent_id)
 
@@ -90,7 +91,7 @@ async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> BaseMode
 @event("message:send", MessageSendIn, "Post a message in a channel (idempotent by nonce).")
 async def message_send(ctx: EventContext, body: MessageSendIn) -> MessageOut:
     message = await messages.send(
-        ctx.svc, ctx.principal, messages.channel_loader(body.channel_id, ctx.principal), content=body.content,
+        ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), content=body.content,
         nonce=body.nonce, type=body.type, parent_id=body.parent_id, attachment_ids=body.attachment_ids)
     return MessageOut(message=message)
 
@@ -150,7 +151,7 @@ async def dm_open(ctx: EventContext, body: OpenConversationIn) -> ConversationOu
 @event("dm:send", DmSendIn, "Post a direct message (idempotent by nonce).")
 async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
     message = await messages.send(
-        ctx.svc, ctx.principal, messages.conversation_loader(body.conversation_id, ctx.principal),
+        ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
         content=body.content, nonce=body.nonce, type=body.type, parent_id=None, attachment_ids=body.attachment_ids)
     return MessageOut(message=message)
 
@@ -158,7 +159,7 @@ async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
 @event("dm:history", DmHistoryIn, "Read a page of a direct conversation.")
 async def dm_history(ctx: EventContext, body: DmHistoryIn) -> BaseModel:
     return await messages.history(
-        ctx.svc, ctx.principal, messages.conversation_loader(body.conversation_id, ctx.principal),
+        ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
         before_seq=body.before_seq, after_seq=body.after_seq, limit=body.limit)
 
 

@@ -34,6 +34,23 @@ async def post(conn: asyncpg.Connection, *, channel_id: UUID | None, conversatio
         raise
 
 
+async def post_many(conn: asyncpg.Connection, *, channel_id: UUID | None, conversation_id: UUID | None,
+                    posts: Sequence, mention_names: Sequence[Sequence[str]]) -> list[tuple[int, bool, list[UUID],
+                                                                                      asyncpg.Record]]:
+    """Post plain messages (each with user_id, content, type, nonce) in one statement, numbered in the
+    order given. Returns (index in `posts`, is new, mentioned user ids, message) for each one taken:
+    a retried nonce is not new; a sender who may not post here is left out."""
+    mention_index = [i + 1 for i, names in enumerate(mention_names) for _ in names]
+    mention_name = [name for names in mention_names for name in names]
+    rows = await conn.fetch(
+        f"""SELECT b.ordinal, b.is_new, b.mentioned, {COLUMNS}
+            FROM chat_post_messages($1, $2, $3, $4, $5, $6, $7, $8) AS b CROSS JOIN LATERAL (SELECT (b.message).*) AS m""",
+        channel_id, conversation_id, [post.user_id for post in posts], [post.content for post in posts],
+        [post.type for post in posts], [post.nonce for post in posts], mention_index, mention_name,
+    )
+    return [(row["ordinal"] - 1, row["is_new"], list(row["mentioned"]), row) for row in rows]
+
+
 async def by_nonce(conn: asyncpg.Connection, user_id: UUID, nonce: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {COLUMNS} FROM messages m WHERE m.user_id = $1 AND m.nonce = $2",
                                user_id, nonce)
@@ -127,6 +144,18 @@ async def changed_since(conn: asyncpg.Connection, kind: str, stream_id: UUID, af
         f"""SELECT {COLUMNS} FROM messages m WHERE m.{column} = $1 AND m.change_seq > $2
             ORDER BY m.change_seq LIMIT $3""",
         stream_id, after_change_seq, limit,
+    )
+
+
+async def stream_positions(conn: asyncpg.Connection, channel_ids: Sequence[UUID],
+                           conversation_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """(kind, id, last_seq, last_change_seq) of each named channel and direct conversation that exists."""
+    return await conn.fetch(
+        """SELECT 'channel' AS kind, id, last_seq, last_change_seq FROM channels WHERE id = ANY($1::uuid[])
+           UNION ALL
+           SELECT 'conversation', id, last_seq, last_change_seq FROM direct_conversations
+            WHERE id = ANY($2::uuid[])""",
+        list(channel_ids), list(conversation_ids),
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from tests.support.chat import connect, nonce, send, workspace_with_channel
+from tests.support.order import SENDERS, arrivals, assert_in_order, burst
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -85,3 +86,27 @@ async def test_routing_sends_a_process_only_the_rooms_it_has_sockets_in(nodes, h
     assert await received(nodes[0]) == 20
     assert await received(nodes[1]) == 1
     assert await received(nodes[2]) == 0
+
+
+@pytest.mark.cluster(count=1, env={"REDIS_URL": ""})
+async def test_thirty_two_concurrent_senders_are_watched_in_seq_order_on_one_server_process(nodes):
+    await _concurrent_senders_are_watched_in_order(nodes)
+
+
+async def test_thirty_two_concurrent_senders_on_three_processes_are_watched_in_seq_order(nodes):
+    await _concurrent_senders_are_watched_in_order(nodes)
+
+
+async def _concurrent_senders_are_watched_in_order(nodes):
+    """Senders spread over the processes, a watcher on each: every watcher gets all 512 messages
+    once, in seq order, so none of them would ever need to `sync`."""
+    owner, *people = [await nodes[i % len(nodes)].account() for i in range(SENDERS // 2 + 1)]
+    room = await workspace_with_channel(nodes[0], owner, *people)
+    watchers = [await connect(node, owner) for node in nodes]
+    senders = [await connect(nodes[i % len(nodes)], account) for i, account in enumerate(people) for _ in range(2)]
+    for _ in range(2):  # two rounds: the second starts with every process already following the channel
+        sent = await burst(senders, room.channel_id)
+        for watcher in watchers:
+            assert_in_order(await arrivals(watcher, room.channel_id, len(sent)), sent)
+        for client in watchers + senders:
+            client.events.clear()
