@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import signal
+import socket
 import sys
 
 from chatserver import logs
@@ -21,17 +24,69 @@ def _install_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def serve(settings: Settings) -> None:
+class CannotListen(Exception):
+    """The address or port cannot be bound: a message for the operator, not a stack."""
+
+
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Bind the listening sockets first, so a taken port stops the server before it opens the database."""
+    sockets: list[socket.socket] = []
+    try:
+        addresses = {(family, address) for family, _, _, _, address in
+                     socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)}
+        for family, address in sorted(addresses):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does: restarts need no wait
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotListen(f"port {port} is already in use on {host or 'all addresses'}: stop the other "
+                               "server or choose another port (PORT or --port)") from None
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc} (HOST, PORT, --host, --port)") \
+            from None
+    return sockets
+
+
+async def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
+    """Run until SIGTERM or SIGINT, then shut down as aiohttp's run_app would: stop accepting,
+    run on_shutdown (which drains sockets), wait up to 10 s for requests, run the cleanup contexts."""
     from aiohttp import web
 
     from chatserver.app import create_app
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10)
+    try:
+        await runner.setup()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        log.info("serving", extra={"host": settings.host, "port": sockets[0].getsockname()[1],
+                                   "database": "external" if settings.database_url else "embedded",
+                                   "fanout": "redis" if settings.redis_url else "in-process"})
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C interrupts the shutdown
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+
+
+def serve(settings: Settings) -> None:
+    try:
+        sockets = _listen(settings.host, settings.port)
+    except CannotListen as exc:
+        print(f"chatserver: {exc}", file=sys.stderr)
+        sys.exit(2)
     _install_uvloop()
-    log.info("serving", extra={"host": settings.host, "port": settings.port,
-                               "database": "external" if settings.database_url else "embedded",
-                               "fanout": "redis" if settings.redis_url else "in-process"})
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                access_log=None, shutdown_timeout=10)
+    asyncio.run(_serve(settings, sockets))
 
 
 def migrate(settings: Settings) -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 from chatserver.actions import activity
 from chatserver.actions.context import Services
 from chatserver.background import cancel
+from chatserver.errors import ApiError
 from chatserver.http.api import SERVICES
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ async def run_once(svc: Services) -> None:
     for job in PERIODIC_JOBS:
         try:
             await job(svc)
+        except ApiError as error:  # PostgreSQL away: the next run does it (each job is idempotent)
+            log.warning("periodic job %s skipped: %s", job.__name__, error.message)
         except Exception:
             log.exception("periodic job %s failed", job.__name__)
 

@@ -24,6 +24,7 @@ from chatserver.presence import MemoryPresence, MemoryTyping, PresenceTracker, T
 from chatserver.presence.redis import RedisPresence, RedisTyping
 from chatserver.ratelimit import MemoryRateLimiter, RateLimiter
 from chatserver.ratelimit.redis import RedisRateLimiter
+from chatserver.security.passwords import Passwords
 from chatserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,17 @@ def shared_state(settings: Settings) -> Shared:
                   RedisTyping(client), RedisRateLimiter(client), redis=client)
 
 
+def passwords(settings: Settings) -> Passwords:
+    return Passwords(memory_kib=settings.password_hash_memory, time_cost=settings.password_hash_time,
+                     parallelism=settings.password_hash_parallelism)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services ready for actions; the broker and presence are started by whoever delivers to sockets."""
     url, embedded = await database_url(settings)
-    db = await connect(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = await connect(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max,
+                       connect_timeout=settings.db_connect_timeout, command_timeout=settings.db_command_timeout)
     shared = shared_state(settings)
     try:
         if settings.migrate_on_start:
@@ -71,7 +78,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             else FileOutbox(settings.data_dir / "outbox", settings.mail_from)
         yield Services(settings=settings, db=db, broker=shared.broker, mailer=mailer, presence=shared.presence,
                        typing=shared.typing, limiter=shared.limiter,
-                       files=LocalFileStore(settings.data_dir / "uploads"), redis=shared.redis)
+                       files=LocalFileStore(settings.data_dir / "uploads"), passwords=passwords(settings),
+                       redis=shared.redis)
     finally:
         await shared.presence.close()
         await shared.broker.close()

@@ -1,15 +1,80 @@
-"""The pool and named transactions: the one door to PostgreSQL for store/."""
+"""The pool and named transactions: the one door to PostgreSQL for store/.
+
+When PostgreSQL cannot be reached (stopped, restarting, unreachable, not answering), every
+request that needs it answers `unavailable` within a bounded time instead of hanging or
+failing with a stack: the errors that mean "no usable connection" become
+`ApiError("unavailable")` here, which HTTP turns into a 503 with Retry-After and Socket.IO
+into an error ack. The pool replaces dead connections by itself, so the server recovers
+without a restart once PostgreSQL is back.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import asyncpg
 import orjson
 
 from chatserver import metrics
+from chatserver.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+# Seconds a client is told to wait before retrying while PostgreSQL is away.
+RETRY_AFTER = 5
+
+# What means "no usable connection to PostgreSQL", as opposed to a query that PostgreSQL refused.
+CONNECTION_FAILURES: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # connection refused by the server, lost mid-query, commit fate unknown
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,  # our backend was terminated (pg_ctl stop, pg_terminate_backend)
+    asyncpg.CrashShutdownError,  # another backend crashed and PostgreSQL restarts
+    asyncpg.TooManyConnectionsError,
+    OSError,  # ConnectionRefusedError, ConnectionResetError, unreachable host, ...
+    TimeoutError,  # no connection within the connect timeout, or a statement past the command timeout
+)
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.InterfaceError):  # also raised for misuse: only "connection is closed" counts
+        return "closed" in str(exc) or "closing" in str(exc)
+    return isinstance(exc, CONNECTION_FAILURES)
+
+
+class _QuietPoolFloor(logging.Filter):
+    """asyncpg re-opens the pool's minimum connections in the background and logs a traceback
+    on each attempt while PostgreSQL is away; Database reports the outage itself, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to restore the pool connection floor")
+
+
+logging.getLogger("asyncpg.pool").addFilter(_QuietPoolFloor())
+
+
+@asynccontextmanager
+async def _dropped_on_failure(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """What a failure mid-command means for the connection.
+
+    A lost one is closed at once rather than rolled back and reset for the pool: on a PostgreSQL
+    that stopped answering, each of those would wait out a timeout again. And when PostgreSQL
+    closes a connection just as a command starts, asyncpg trips over its own protocol state
+    (InternalClientError "cannot switch to state"): that is a lost connection too.
+    """
+    try:
+        yield
+    except asyncpg.InternalClientError as exc:
+        if not conn.is_closed():
+            raise
+        raise asyncpg.ConnectionDoesNotExistError(f"connection lost: {exc}") from exc
+    except Exception as exc:
+        if is_connection_failure(exc):
+            with suppress(asyncpg.InterfaceError):  # already closed and handed back by an inner block
+                conn.terminate()
+        raise
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -22,12 +87,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-async def connect(url: str, *, min_size: int = 2, max_size: int = 20) -> Database:
+async def connect(url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 5,
+                  command_timeout: float = 10) -> Database:
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection,
-        command_timeout=60, server_settings={"application_name": "chatserver"},
+        timeout=connect_timeout, command_timeout=command_timeout,
+        server_settings={"application_name": "chatserver"},
     )
-    return Database(pool)
+    return Database(pool, acquire_timeout=connect_timeout)
 
 
 class Database:
@@ -37,15 +104,17 @@ class Database:
     its storage transactions, so a slow one can be found by what it does.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5) -> None:
         self.pool = pool
+        self.acquire_timeout = acquire_timeout
+        self._failing: set[str] = set()  # kinds of connection failure already logged in this outage
 
     @asynccontextmanager
     async def transaction(self, name: str, *, isolation: str = "read_committed") -> AsyncIterator[asyncpg.Connection]:
         started = time.perf_counter()
         outcome = "commit"
         try:
-            async with self.pool.acquire() as conn, conn.transaction(isolation=isolation):
+            async with self._acquire() as conn, conn.transaction(isolation=isolation), _dropped_on_failure(conn):
                 yield conn
         except BaseException:
             outcome = "rollback"
@@ -56,11 +125,41 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A connection for reads that need no transaction."""
-        async with self.pool.acquire() as conn:
+        async with self._acquire() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def _acquire(self, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A pool connection; failing to get one, or losing it, raises `unavailable`."""
+        try:
+            async with self.pool.acquire(timeout=timeout or self.acquire_timeout) as conn, _dropped_on_failure(conn):
+                yield conn
+        except Exception as exc:
+            if not is_connection_failure(exc):
+                raise
+            self._note_failure(exc)
+            raise ApiError("unavailable", "the database is unavailable; try again shortly",
+                           {"retryAfter": RETRY_AFTER}) from exc
+        self._note_success()
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """One warning per kind of failure and outage, not a stack per request."""
+        while exc.__context__ is not None and is_connection_failure(exc.__context__):
+            exc = exc.__context__  # "the connection is closed" often follows the timeout or reset that closed it
+        kind = type(exc).__name__
+        if kind not in self._failing:
+            self._failing.add(kind)
+            log.warning("PostgreSQL unavailable (%s: %s); requests answer `unavailable` until it is back",
+                        kind, str(exc) or "no answer in time")
+
+    def _note_success(self) -> None:
+        if self._failing:
+            self._failing.clear()
+            log.warning("PostgreSQL available again")
+
     async def ping(self) -> None:
-        async with self.pool.acquire(timeout=2) as conn:
+        """For /readyz: `unavailable` within about 2 s when PostgreSQL does not answer."""
+        async with self._acquire(timeout=2) as conn:
             await conn.fetchval("SELECT 1", timeout=2)
 
     async def close(self) -> None:

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _LOCK_KEY = 0x63686174_6D696772  # "chatmigr"
 _NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")
+# Waiting for another process's migrations, or running one, may take much longer than the
+# pool's command timeout (DB_COMMAND_TIMEOUT), which is meant for requests.
+_TIMEOUT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
 async def apply_pending(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply what is missing; return the names applied by this call."""
     applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY, timeout=_TIMEOUT)
     try:
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -65,7 +68,7 @@ async def apply_pending(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> li
                     log.warning("applied migration %s has changed on disk since", migration.name)
                 continue
             async with conn.transaction():
-                await conn.execute(migration.sql)
+                await conn.execute(migration.sql, timeout=_TIMEOUT)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     migration.version, migration.name, migration.checksum,

@@ -22,7 +22,7 @@ async def readyz(request: web.Request) -> web.Response:
         await asyncio.wait_for(svc.db.ping(), timeout=3)
         checks["postgres"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
-        checks["postgres"] = f"failing: {type(exc).__name__}"
+        checks["postgres"] = f"failing: {type(exc.__cause__ or exc).__name__}"  # not ApiError: what is behind it
     if svc.redis is not None:
         try:
             await asyncio.wait_for(svc.redis.ping(), timeout=2)

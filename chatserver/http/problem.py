@@ -41,7 +41,7 @@ def problem_response(error: ApiError, *, status: int | None = None,
     if error.details:
         body["details"] = error.details
     headers = dict(headers or {})
-    if error.code == "rate_limited" and "retryAfter" in error.details:
+    if error.code in ("rate_limited", "unavailable") and "retryAfter" in error.details:
         headers["Retry-After"] = str(max(1, round(error.details["retryAfter"])))
     return web.Response(body=orjson.dumps(body), status=status, content_type=PROBLEM_TYPE,
                         headers=headers)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import socketio
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from redis.exceptions import RedisError
+from socketio import packet
 
 from chatserver import logs, metrics
 from chatserver.actions import auth, presence, sync, typing
@@ -21,7 +23,9 @@ from chatserver.errors import ApiError
 from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
 from chatserver.realtime.manager import RoomManager
-from chatserver.realtime.transport import ChatEngineServer
+from chatserver.realtime.ordering import StreamOrder
+from chatserver.realtime.transport import ChatEngineServer, abort_transport, close_connection
+from chatserver.realtime.wire_json import ChatPacket, MalformedPacket
 from chatserver.schemas.base import parse
 from chatserver.settings import Settings
 from chatserver.store import memberships
@@ -32,15 +36,120 @@ TOUCH_EVERY_SECONDS = 30.0  # presence activity is recorded at most this often p
 
 
 class _Server(socketio.AsyncServer):
-    """Tells handlers whether the client asked for an ack, so errors of an event sent
-    without one can go out as an `error` event instead of vanishing."""
+    """python-socketio's server, stricter at the protocol's edges, as the Node server is:
+
+    - a malformed packet (wire_json.ChatPacket says which), or one the connection's state does
+      not allow (an event before CONNECT, a second CONNECT), closes the connection with one
+      warning line; python-socketio logged a traceback and ignored it;
+    - a connection that joins no namespace within `connect_timeout` seconds is closed;
+    - an unknown namespace gets CONNECT_ERROR `{message}`, an object as the client expects;
+    - acks count against the socket's hard backlog like broadcasts (manager.RoomManager);
+    - handlers learn whether the client asked for an ack, so errors of an event sent without
+      one can go out as an `error` event instead of vanishing.
+    """
+
+    def __init__(self, *, connect_timeout: float, **kwargs: Any) -> None:
+        super().__init__(serializer=ChatPacket, **kwargs)
+        self.connect_timeout = connect_timeout
+        self._connect_deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._given_up: set[str] = set()  # connections being closed: what they still send is ignored
+        self._closing: set[asyncio.Task] = set()
+
+    def _engineio_server_class(self):
+        return ChatEngineServer
 
     async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):
         ack_requested.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
 
-    def _engineio_server_class(self):
-        return ChatEngineServer
+    async def _send_packet(self, eio_sid, pkt):
+        if self.manager.cut_off_if_backlogged(eio_sid):
+            return
+        await super()._send_packet(eio_sid, pkt)
+
+    async def _handle_eio_connect(self, eio_sid, environ):
+        await super()._handle_eio_connect(eio_sid, environ)
+        self._connect_deadlines[eio_sid] = asyncio.get_running_loop().call_later(
+            self.connect_timeout, self._connect_deadline_passed, eio_sid)
+
+    async def _handle_eio_disconnect(self, eio_sid, reason):
+        self._cancel_connect_deadline(eio_sid)
+        self._given_up.discard(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def _handle_eio_message(self, eio_sid, data):
+        if eio_sid in self._given_up:
+            return
+        try:
+            if eio_sid in self._binary_packet:  # an attachment of the binary packet before
+                await super()._handle_eio_message(eio_sid, data)
+                return
+            pkt = ChatPacket.from_wire(data)
+            self._check_state(eio_sid, pkt)
+        except MalformedPacket as problem:
+            log.warning("closing a connection that sent a malformed Socket.IO packet: %s", problem)
+            self._close(eio_sid)
+            return
+        await self._dispatch(eio_sid, pkt)
+
+    def _joined(self, eio_sid: str, namespace: str | None) -> bool:
+        return self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None
+
+    def _check_state(self, eio_sid: str, pkt: ChatPacket) -> None:
+        """Node's rule (socket.io's client.ts): CONNECT only to a namespace not joined yet,
+        every other packet only to a joined one."""
+        joined = self._joined(eio_sid, pkt.namespace)
+        if pkt.packet_type == packet.CONNECT and joined:
+            raise MalformedPacket(f"CONNECT to {pkt.namespace or '/'}, already joined")
+        if pkt.packet_type != packet.CONNECT and not joined:
+            raise MalformedPacket(f"{packet.packet_names[pkt.packet_type]} before CONNECT to {pkt.namespace or '/'}")
+
+    async def _dispatch(self, eio_sid: str, pkt: ChatPacket) -> None:
+        """python-socketio's own dispatch, for a packet already decoded and checked."""
+        kind = pkt.packet_type
+        if kind == packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+            if self._joined(eio_sid, pkt.namespace):
+                self._cancel_connect_deadline(eio_sid)
+        elif kind == packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind == packet.EVENT:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == packet.ACK:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        else:  # BINARY_EVENT, BINARY_ACK: handled once their attachments have arrived
+            self._binary_packet[eio_sid] = pkt
+
+    async def _handle_connect(self, eio_sid, namespace, data):
+        namespace = namespace or "/"
+        if self.namespaces != "*" and namespace not in self.namespaces and namespace not in self.handlers:
+            # python-socketio sends the bare string "Unable to connect"; clients read `data.message`.
+            await self._send_packet(eio_sid, self.packet_class(
+                packet.CONNECT_ERROR, data={"message": "Invalid namespace"}, namespace=namespace))
+            return
+        await super()._handle_connect(eio_sid, namespace, data)
+
+    def _connect_deadline_passed(self, eio_sid: str) -> None:
+        self._connect_deadlines.pop(eio_sid, None)
+        if not any(self._joined(eio_sid, namespace) for namespace in list(self.manager.get_namespaces())):
+            log.info("closing a connection that joined no namespace within %gs", self.connect_timeout)
+            self._close(eio_sid, code=WSCloseCode.OK)
+
+    def _cancel_connect_deadline(self, eio_sid: str) -> None:
+        deadline = self._connect_deadlines.pop(eio_sid, None)
+        if deadline is not None:
+            deadline.cancel()
+
+    def _close(self, eio_sid: str, code: int = WSCloseCode.PROTOCOL_ERROR) -> None:
+        """Close the Engine.IO connection, in a task of its own: a websocket's close handshake
+        must not hold the handler that decided it."""
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None or socket.closed or eio_sid in self._given_up:
+            return
+        self._given_up.add(eio_sid)
+        task = asyncio.get_running_loop().create_task(close_connection(socket, code))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
 
 def _token_from(auth_payload: Any, environ: dict) -> str | None:
@@ -61,12 +170,14 @@ class Realtime:
             cors_allowed_origins=settings.cors_origins,
             json=wire_json,
             max_http_buffer_size=settings.max_frame_bytes,
-            ping_interval=25,
-            ping_timeout=20,
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
+            connect_timeout=settings.connect_timeout,
             # Events of one socket are handled in order, inline, without a task each.
             async_handlers=False,
             client_manager=RoomManager(self._interest, soft_backlog=settings.socket_soft_backlog,
-                                       hard_backlog=settings.socket_hard_backlog),
+                                       hard_backlog=settings.socket_hard_backlog,
+                                       hard_backlog_bytes=settings.socket_hard_backlog_bytes),
             logger=False,
             engineio_logger=False,
         )
@@ -84,6 +195,7 @@ class Realtime:
 
     def start(self, svc: Services) -> None:
         self._svc = svc
+        self.order = StreamOrder(self._emit, partial(sync.stream_positions, svc), partial(sync.missed_events, svc))
         svc.broker.on_event(self.deliver)
         self._tasks = [asyncio.get_running_loop().create_task(self._every(1.0, typing.expire)),
                        asyncio.get_running_loop().create_task(self._every(30.0, presence.idle_sweep))]
@@ -91,6 +203,7 @@ class Realtime:
     def _interest(self, room: str, wanted: bool) -> None:
         if self._svc is not None:
             self._svc.broker.interest(room, wanted)
+            (self.order.follow if wanted else self.order.unfollow)(room)
 
     @property
     def svc(self) -> Services:
@@ -102,7 +215,7 @@ class Realtime:
             await asyncio.sleep(seconds)
             try:
                 await job(self.svc)
-            except (RedisError, OSError) as exc:  # Redis away: say so once a beat, without a stack each time
+            except (RedisError, OSError, ApiError) as exc:  # Redis or PostgreSQL away: once a beat, no stack
                 log.warning("periodic %s skipped: %s", job.__name__, exc)
             except Exception:
                 log.exception("periodic %s failed", job.__name__)
@@ -116,12 +229,14 @@ class Realtime:
                 "server is shutting down", {"code": "unavailable", "message": "server is shutting down"})
         try:
             principal = await auth.authenticate(self.svc, _token_from(auth_payload, environ))
-        except ApiError as error:
+            joined = await self._rooms_of(principal)
+        except ApiError as error:  # a bad token is `unauthorized`; PostgreSQL away is `unavailable`
             metrics.SOCKET_CONNECTS.labels("refused").inc()
+            code = "unavailable" if error.code == "unavailable" else "unauthorized"
             raise socketio.exceptions.ConnectionRefusedError(
-                error.message, {"code": "unauthorized", "message": error.message}) from None
+                error.message, {"code": code, "message": error.message}) from None
         self.principals[sid] = principal
-        for room in await self._rooms_of(principal):
+        for room in joined:
             await self.sio.enter_room(sid, room)
         metrics.SOCKET_CONNECTS.labels("accepted").inc()
         metrics.SOCKETS.inc()
@@ -139,8 +254,16 @@ class Realtime:
     async def _welcome(self, sid: str, principal: Principal) -> None:
         try:
             await presence.connected(self.svc, principal.user_id, sid)
+            await self.order.settled()  # what `ready` does not show, this process delivers
             snapshot = await sync.ready(self.svc, principal)
             await self.sio.emit("ready", snapshot.wire(), to=sid)
+        except (ApiError, RedisError, OSError) as exc:
+            # PostgreSQL or Redis went away since the connect: a client without `ready` would wait for
+            # ever, so its transport is cut and it reconnects (with backoff) until they are back.
+            log.warning("no ready for a new socket (%s); cutting its transport", exc)
+            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+            if (socket := self.sio.eio.sockets.get(eio_sid)) is not None:
+                await self._cut(socket)
         except Exception:
             log.exception("sending ready failed")
 
@@ -150,7 +273,10 @@ class Realtime:
         if principal is not None:
             metrics.SOCKETS.dec()
             if not self._draining:  # while draining, the user is about to reconnect to another process
-                await presence.disconnected(self.svc, principal.user_id, sid)
+                try:
+                    await presence.disconnected(self.svc, principal.user_id, sid)
+                except (ApiError, RedisError, OSError) as exc:  # presence is best effort
+                    log.warning("could not announce a disconnect: %s", exc)
 
     # events
 
@@ -204,10 +330,13 @@ class Realtime:
         return [sid for sid, _ in self.sio.manager.get_participants("/", room)]
 
     async def deliver(self, event: Event) -> None:
-        """Send a broker event to this process's sockets in its rooms."""
+        """Send a broker event to this process's sockets in its rooms, each stream's in order."""
         if is_control(event):
             await self._control(event)
             return
+        await self.order.deliver(event)
+
+    async def _emit(self, event: Event) -> None:
         skip = [event.skip_sid] if event.skip_sid else []
         if event.skip_user:
             skip.extend(self._local_sids(rooms.user(event.skip_user)))
@@ -229,23 +358,31 @@ class Realtime:
                     await self.sio.leave_room(sid, left)
 
     async def drain(self, grace: float = 1.0) -> None:
-        """Close every socket's transport, not the Socket.IO session, so clients reconnect
-        (to another process behind the load balancer); then, once they had time to, give up
-        this process's presence, announcing only users who did not come back elsewhere."""
+        """On SIGTERM: cut every socket's transport, so that clients see a transport error and
+        reconnect by themselves (to another process behind the load balancer; this one has
+        stopped listening). An Engine.IO CLOSE packet would not do: python-socketio's client
+        takes it for a server disconnect and stays away. Once clients had time to come back
+        elsewhere, give up this process's presence, announcing only users who did not."""
         self._draining = True
-        eio_sids = [eio_sid for sid in list(self.principals)
-                    if (eio_sid := self.sio.manager.eio_sid_from_sid(sid, "/")) is not None]
-        # A long-polling client that stopped polling never takes its close packet; don't wait on it.
-        await asyncio.gather(*(asyncio.wait_for(self.sio.eio.disconnect(eio_sid), 1.0) for eio_sid in eio_sids),
-                             return_exceptions=True)
+        sockets = [socket for sid in list(self.principals)
+                   if (eio_sid := self.sio.manager.eio_sid_from_sid(sid, "/")) is not None
+                   and (socket := self.sio.eio.sockets.get(eio_sid)) is not None]
+        for socket in sockets:
+            await self._cut(socket)
         if self._svc is None:
             return
-        await asyncio.sleep(grace if eio_sids else 0)
+        await asyncio.sleep(grace if sockets else 0)
         try:
-            gone = await self.svc.presence.release()
-            await presence.went_offline(self.svc, gone)
-        except Exception:
-            log.exception("releasing presence failed")
+            await self.svc.presence.release()
+        except Exception as exc:  # with Redis: the lease runs out and another process announces them
+            log.warning("releasing presence on shutdown failed: %s", exc)
+
+    @staticmethod
+    async def _cut(socket) -> None:
+        abort_transport(socket)  # a websocket: the TCP connection goes now
+        await socket.close(wait=False, abort=True)
+        # A long poll waiting for packets is answered with none, and the client's next poll fails.
+        socket.queue.put_nowait(None)
 
     async def close(self) -> None:
         await cancel(*self._tasks)

@@ -91,6 +91,44 @@ async function sendMessage(app, content) {
 }
 
 const SCENARIOS = {
+  // Reconnecting apps (the default of socket.io-client), one per transport mode, on a server that
+  // the test stops with SIGTERM once both report "ready": each must reconnect by itself (through
+  // the test's load balancer, to another process), get `ready` again and send.
+  async shutdown() {
+    const apps = Object.entries(TRANSPORT_MODES).map(([mode, options]) => [mode, new App(TOKEN, {
+      ...options, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500,
+    })]);
+    for (const [mode, app] of apps) {
+      await app.waitFor("ready");
+      if (mode === "default") await within(WAIT_MS, "the upgrade", new Promise((resolve) => {
+        if (app.socket.io.engine.transport.name === "websocket") resolve();
+        app.socket.io.engine.once("upgrade", resolve);
+      }));
+    }
+    const dropped = apps.map(([, app]) => within(15000, "disconnect", new Promise((resolve) => {
+      app.socket.once("disconnect", (reason) => resolve({ reason, seen: app.received.length }));
+    })));
+    report("ready");
+    const drops = await Promise.all(dropped);
+    for (const [i, [mode, app]] of apps.entries()) {
+      const { reason, seen } = drops[i];
+      report("disconnected", { mode, reason });
+      await within(15000, "ready again", new Promise((resolve) => {
+        const check = () => {
+          if (app.received.slice(seen).some(([name]) => name === "ready")) {
+            app.listeners.delete(check);
+            resolve();
+          }
+        };
+        app.listeners.add(check);
+        check();
+      }));
+      const message = await sendMessage(app, `back on ${mode}`);
+      report("resumed", { mode, message });
+      app.close();
+    }
+  },
+
   // A missing or wrong token refuses the connection with connect_error, data.code "unauthorized".
   async refused() {
     const attempts = { "no token": undefined, "bad token": "not-a-real-token" };

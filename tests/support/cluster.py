@@ -13,6 +13,7 @@ import aiohttp
 
 from tests.support.redis_server import free_port
 from tests.support.server import RunningServer
+from tests.support.server_logs import PROCESS_LOGS
 
 
 @dataclass
@@ -32,6 +33,31 @@ class ServerProcess:
         self.process.send_signal(signal.SIGTERM)
 
 
+async def serve(port: int, env: dict[str, str], log: Path) -> ServerProcess:
+    """`chatserver serve` on `port` in a process of its own, with exactly `env`, its output to `log`."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatserver", "serve", "--host", "127.0.0.1", "--port", str(port), env=env,
+        stdout=log.open("wb"), stderr=asyncio.subprocess.STDOUT)
+    PROCESS_LOGS.append(log)  # checked for unexpected errors when the test ends
+    return ServerProcess(port, process, log)
+
+
+async def wait_ready(server: ServerProcess, timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while asyncio.get_running_loop().time() < deadline:
+            if server.process.returncode is not None:
+                raise RuntimeError(f"server exited: {server.log.read_text()[-2000:]}")
+            try:
+                async with http.get(server.url + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"server on {server.port} not ready: {server.log.read_text()[-2000:]}")
+
+
 @dataclass
 class Cluster:
     database_url: str
@@ -46,30 +72,13 @@ class Cluster:
         await asyncio.gather(*(self.wait_ready(p) for p in self.processes))
 
     async def _spawn(self) -> ServerProcess:
-        port = free_port()
-        log = self.data_dir / f"server-{port}.log"
         env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-               "CHAT_DATA_DIR": str(self.data_dir), "LOG_JSON": "false", "LOG_LEVEL": "WARNING",
-               "MIGRATE_ON_START": "false", "DB_POOL_MAX": "10", **self.env}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "chatserver", "serve", "--host", "127.0.0.1", "--port", str(port), env=env,
-            stdout=log.open("wb"), stderr=asyncio.subprocess.STDOUT)
-        return ServerProcess(port, process, log)
+               "CHAT_DATA_DIR": str(self.data_dir), "MIGRATE_ON_START": "false", "DB_POOL_MAX": "10", **self.env}
+        port = free_port()
+        return await serve(port, env, self.data_dir / f"server-{port}.log")
 
     async def wait_ready(self, server: ServerProcess, timeout: float = 30) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession() as http:
-            while asyncio.get_running_loop().time() < deadline:
-                if server.process.returncode is not None:
-                    raise RuntimeError(f"server exited: {server.log.read_text()[-2000:]}")
-                try:
-                    async with http.get(server.url + "/readyz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"server on {server.port} not ready: {server.log.read_text()[-2000:]}")
+        await wait_ready(server, timeout)
 
     async def stop(self) -> None:
         for server in self.processes:

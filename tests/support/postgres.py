@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -12,6 +13,7 @@ import asyncpg
 
 from chatserver.db.embedded import EmbeddedPostgres
 from chatserver.db.migrations import migrate
+from tests.support.redis_server import free_port
 
 TEMPLATE = "chat_template"
 
@@ -58,3 +60,63 @@ class TestPostgres:
 
     def stop(self) -> None:
         self.embedded.stop()
+
+
+class StoppablePostgres:
+    """A PostgreSQL of its own on a TCP port, for a test that stops and starts it under a server.
+
+    The run's shared TestPostgres must never be stopped; this one is created (by pgserver, which
+    knows how to initdb as root) and then run with pg_ctl on 127.0.0.1:port, so it comes back on
+    the same address after `stop()`.
+    """
+
+    def __init__(self) -> None:
+        import pgserver
+
+        self.root = Path(tempfile.mkdtemp(prefix="chatpg-own-", dir="/tmp"))
+        server = pgserver.get_server(self.root / "pgdata", cleanup_mode=None)  # initdb, then started on a socket
+        self.pgdata = server.pgdata
+        self._user = server.system_user  # pgserver runs PostgreSQL as its own user when we are root
+        self._pg_ctl(["-w", "-m", "fast", "stop"])
+        self.port = free_port()
+        self.start()
+
+    def _pg_ctl(self, args: list[str]) -> None:
+        import pgserver
+
+        pgserver.pg_ctl(args, pgdata=self.pgdata, user=self._user, timeout=30)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self._pg_ctl(["-w", "-l", str(self.pgdata / "log"),
+                      "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "start"])
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends every session at once (what a restart or failover does); `immediate` is a crash."""
+        self._pg_ctl(["-w", "-m", mode, "stop"])
+
+    @property
+    def running(self) -> bool:
+        return (self.pgdata / "postmaster.pid").exists()  # removed by every pg_ctl stop, fast or immediate
+
+    def ensure_started(self) -> None:
+        """Start it if a previous test left it stopped."""
+        if not self.running:
+            self.start()
+
+    async def create_migrated_database(self) -> str:
+        name = "chat_" + uuid.uuid4().hex[:12]
+        conn = await asyncpg.connect(self.url())
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+        await migrate(self.url(name))
+        return self.url(name)
+
+    def destroy(self) -> None:
+        if self.running:
+            self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
