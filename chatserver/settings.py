@@ -41,6 +41,19 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _seconds_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number of seconds, got {value!r}") from None
+        if not low <= number <= high:  # also refuses nan and inf
+            raise ValueError(f"expected seconds from {low:g} to {high:g}, got {value}")
+        return number
+
+    return parse
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -105,6 +118,12 @@ class Settings:
     data_dir: Path = _env("CHAT_DATA_DIR", Path, "./var", "Embedded database and uploaded files.")
     db_pool_min: int = _env("DB_POOL_MIN", _int_in(1, 100), "2", "Smallest PostgreSQL pool size.")
     db_pool_max: int = _env("DB_POOL_MAX", _int_in(1, 500), "20", "Largest PostgreSQL pool size.")
+    db_connect_timeout: int = _env(
+        "DB_CONNECT_TIMEOUT", _int_in(1, 600), "5",
+        "Seconds to wait for a PostgreSQL connection (new, or free in the pool) before answering `unavailable`.")
+    db_command_timeout: int = _env(
+        "DB_COMMAND_TIMEOUT", _int_in(1, 3600), "10",
+        "Seconds one PostgreSQL statement may take before the request answers `unavailable`.")
     migrate_on_start: bool = _env(
         "MIGRATE_ON_START", _bool, "true", "Apply pending migrations when the server starts.")
     access_token_ttl: int = _env(
@@ -112,6 +131,13 @@ class Settings:
     refresh_token_ttl: int = _env(
         "REFRESH_TOKEN_TTL", _int_in(3600, 365 * 86400), str(30 * 86400),
         "Refresh token (session) lifetime, seconds.")
+    password_hash_memory: int = _env(
+        "PASSWORD_HASH_MEMORY", _int_in(8, 4 << 20), "19456",
+        "argon2id memory per password hash, KiB (OWASP: 19456 = 19 MiB).")
+    password_hash_time: int = _env(
+        "PASSWORD_HASH_TIME", _int_in(1, 100), "2", "argon2id passes per password hash (OWASP: 2).")
+    password_hash_parallelism: int = _env(
+        "PASSWORD_HASH_PARALLELISM", _int_in(1, 64), "1", "argon2id lanes per password hash (OWASP: 1).")
     password_reset_ttl: int = _env(
         "PASSWORD_RESET_TTL", _int_in(60, 7 * 86400), "3600", "Password reset token lifetime, seconds.")
     public_url: str = _env(
@@ -132,6 +158,18 @@ class Settings:
     socket_hard_backlog: int = _env(
         "SOCKET_HARD_BACKLOG", _int_in(2, 10_000_000), "4096",
         "Packets queued for one socket past which it is disconnected (it reconnects and syncs).")
+    socket_hard_backlog_bytes: int = _env(
+        "SOCKET_HARD_BACKLOG_BYTES", _int_in(1 << 16, 1 << 34), str(16 << 20),
+        "Bytes queued for one socket past which it is disconnected, however few packets they are.")
+    ping_interval: float = _env(
+        "PING_INTERVAL", _seconds_in(0.05, 3600), "25",
+        "Seconds between the server's Engine.IO pings (fractions allowed).")
+    ping_timeout: float = _env(
+        "PING_TIMEOUT", _seconds_in(0.05, 3600), "20",
+        "Seconds the server waits for a ping's answer before dropping the connection.")
+    connect_timeout: float = _env(
+        "CONNECT_TIMEOUT", _seconds_in(0.05, 600), "10",
+        "Seconds a new connection has to join a Socket.IO namespace (send CONNECT) before it is closed.")
     max_message_chars: int = _env(
         "MAX_MESSAGE_CHARS", _int_in(1, 1_000_000), "40000", "Longest message content, in characters.")
     max_upload_bytes: int = _env(

@@ -9,6 +9,9 @@ recipient and waits for them all). It also bounds what a slow client can
 hold: past a soft backlog, events that can be dropped for it (typing,
 presence) are; past a hard backlog the connection is closed, and the client
 reconnects and repairs with `sync`. A broadcast never waits for one socket.
+The hard backlog also bounds packets sent to one socket, acks above all
+(server._Server asks `cut_off_if_backlogged`): a client that sends requests
+without reading their answers would otherwise grow its queue without limit.
 
 This reaches into python-engineio (`server.eio.sockets`, a socket's `queue`);
 the versions are pinned in pyproject.toml and tests cover order, slow clients
@@ -35,11 +38,12 @@ DROPPABLE = frozenset({"typing", "presence"})
 
 class RoomManager(socketio.AsyncManager):
     def __init__(self, on_interest: Callable[[str, bool], None], *, soft_backlog: int = 256,
-                 hard_backlog: int = 4096) -> None:
+                 hard_backlog: int = 4096, hard_backlog_bytes: int = 16 << 20) -> None:
         super().__init__()
         self._on_interest = on_interest
         self.soft_backlog = soft_backlog
         self.hard_backlog = hard_backlog
+        self.hard_backlog_bytes = hard_backlog_bytes
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):
         was_new = room not in self.rooms.get(namespace, {})
@@ -72,17 +76,32 @@ class RoomManager(socketio.AsyncManager):
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed or socket.closing:
                 continue
-            backlog = socket.queue.qsize()
-            if backlog >= self.hard_backlog:
-                metrics.SLOW_CLIENTS.labels("closed").inc()
-                log.warning("closing a socket that does not read", extra={"sid": sid, "backlog": backlog})
-                asyncio.get_running_loop().create_task(self._drop_connection(eio_sid))
+            if self._over_hard_backlog(socket, sid):
                 continue
-            if backlog >= self.soft_backlog and event in DROPPABLE:
+            if socket.queue.qsize() >= self.soft_backlog and event in DROPPABLE:
                 metrics.SLOW_CLIENTS.labels("dropped").inc()
                 continue
             for frame in frames:
                 await socket.send(frame)  # an unbounded queue: this never waits
+
+    def cut_off_if_backlogged(self, eio_sid: str) -> bool:
+        """For packets sent to one socket (acks, CONNECT, DISCONNECT): whether its backlog is
+        past the hard bound, in which case the connection is being closed and the packet goes
+        nowhere. Without this, acks to a client that sends but never reads queue without limit."""
+        socket = self.server.eio.sockets.get(eio_sid)
+        return socket is not None and self._over_hard_backlog(socket, self.sid_from_eio_sid(eio_sid, "/"))
+
+    def _over_hard_backlog(self, socket, sid: str | None) -> bool:
+        backlog = socket.queue.qsize()
+        if backlog < self.hard_backlog and socket.queue.bytes < self.hard_backlog_bytes:
+            return False
+        if not getattr(socket, "chat_cut_off", False):  # once per socket, however many packets follow
+            socket.chat_cut_off = True
+            metrics.SLOW_CLIENTS.labels("closed").inc()
+            log.warning("closing a socket that does not read",
+                        extra={"sid": sid, "backlog": backlog, "backlogBytes": socket.queue.bytes})
+            asyncio.get_running_loop().create_task(self._drop_connection(socket.sid))
+        return True
 
     async def _drop_connection(self, eio_sid: str) -> None:
         socket = self.server.eio.sockets.get(eio_sid)
