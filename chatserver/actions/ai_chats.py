@@ -43,11 +43,12 @@ def _text(message: asyncpg.Record) -> str:
 
 
 async def send(svc: Services, principal: Principal, chat_id: UUID, body: AiMessageIn) -> AiExchange:
-    if not ai_client.configured(svc.settings):
-        raise ApiError("unavailable", "AI chat is not available on this server")
     limit = svc.settings.ai_daily_messages
     async with svc.db.transaction("send_ai_message") as conn:
+        # Whose chat it is comes before whether AI is available: a stranger learns nothing from a 503.
         await _chat(conn, principal, chat_id, to_change=True)
+        if not ai_client.configured(svc.settings):
+            raise ApiError("unavailable", "AI chat is not available on this server")
         used = await ai_chats.take_daily_message(conn, principal.user_id, limit)
         if used is None:
             raise ApiError("limit_reached", f"you have sent your {limit} AI messages for today",

@@ -143,9 +143,9 @@ async def update_member(svc: Services, principal: Principal, community_id: UUID,
         await _visible(conn, principal, community_id)
         target = await _locked_target(conn, community_id, user_id)
         rank = await _rank(conn, principal, community_id)
+        if rank < ROLE_RANK["moderator"]:  # even a change to the same value: strangers are told nothing
+            raise forbidden("only moderators and above change members")
         status = changes.get("status", target["status"])
-        if status != target["status"] and rank < ROLE_RANK["moderator"]:
-            raise forbidden("only moderators approve join requests")
         role = changes.get("role", target["role"])
         if role != target["role"]:
             await _check_role_change(conn, principal, rank, community_id, target, role, status)
@@ -158,16 +158,17 @@ async def update_member(svc: Services, principal: Principal, community_id: UUID,
 
 async def _check_role_change(conn: asyncpg.Connection, principal: Principal, rank: int, community_id: UUID,
                              target: asyncpg.Record, role: str, status: str) -> None:
+    # Who may act is settled first: someone without the right gets 403 whatever the member's state,
+    # and learns nothing of the community's rules.
+    if role == "owner" or target["role"] == "owner":
+        if rank < ROLE_RANK["owner"]:
+            raise forbidden("only the owner may hand the community over")
+    elif rank < ROLE_RANK["admin"] or rank <= ROLE_RANK[target["role"]] or rank <= ROLE_RANK[role]:
+        raise forbidden("you may only set roles below your own, on members below you")
     if status != "active":
         raise ApiError("conflict", "approve the join request before giving a role")
     if target["role"] == "owner":
         raise conflict("the owner's role changes only by handing the community to someone else")
-    if role == "owner":
-        if rank < ROLE_RANK["owner"]:
-            raise forbidden("only the owner may hand the community over")
-        return
-    if rank < ROLE_RANK["admin"] or rank <= ROLE_RANK[target["role"]] or rank <= ROLE_RANK[role]:
-        raise forbidden("you may only set roles below your own, on members below you")
 
 
 async def remove_member(svc: Services, principal: Principal, community_id: UUID, user_id: UUID) -> None:
@@ -176,10 +177,11 @@ async def remove_member(svc: Services, principal: Principal, community_id: UUID,
         if user_id != principal.user_id:
             await _visible(conn, principal, community_id)
         target = await _locked_target(conn, community_id, user_id)
-        if target["role"] == "owner":
-            raise conflict("the owner cannot leave; hand the community to someone else first")
+        # Permission before the owner rule, so that a stranger gets 403, not the community's rules.
         if user_id != principal.user_id:
             rank = await _rank(conn, principal, community_id)
             if rank < ROLE_RANK["moderator"] or rank <= ROLE_RANK[target["role"]]:
                 raise forbidden("you may only remove members below you")
+        if target["role"] == "owner":
+            raise conflict("the owner cannot leave; hand the community to someone else first")
         await communities.remove_member(conn, community_id, user_id)

@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatserver.actions import auth
 from chatserver.actions.context import Principal, Services
 from chatserver.errors import ApiError, invalid
-from chatserver.schemas.base import parse
+from chatserver.schemas.base import parse, parse_query
 
 SERVICES = web.AppKey("services", Services)
 PRINCIPAL = web.RequestKey("principal", object)  # the Principal, or None on open endpoints
@@ -92,13 +93,23 @@ class Endpoint:
         return _PATH_PARAM.findall(self.path)
 
 
-def _convert_path(name: str, raw: str, kind: type) -> Any:
+def _convert_path(name: str, raw: str, kind: Any) -> Any:
+    if "\x00" in raw:
+        raise invalid({name: "contains a NUL character"})
     if kind is UUID:
         try:
             return UUID(raw)
         except ValueError:
             raise invalid({name: "expected a UUID"}) from None
-    return kind(raw)
+    try:
+        return _adapter(kind).validate_python(raw)
+    except ValidationError as exc:
+        raise invalid({name: exc.errors(include_url=False)[0]["msg"]}) from None
+
+
+@cache
+def _adapter(kind: Any) -> TypeAdapter:
+    return TypeAdapter(kind)
 
 
 async def _bearer_principal(request: web.Request, svc: Services) -> Principal:
@@ -159,7 +170,24 @@ class Api:
 
     def add_to(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
-            app.router.add_route(endpoint.method, self.prefix + endpoint.path, self._aiohttp_handler(endpoint))
+            app.router.add_route(endpoint.method, self.prefix + self._route_path(endpoint.path),
+                                 self._aiohttp_handler(endpoint))
+
+    def _route_path(self, path: str) -> str:
+        """`path` for aiohttp, where a parameter never takes a word that a literal route of this table
+        has at the same place. aiohttp tries every route that matches a path, so without this
+        `PATCH /notifications/read-all` would reach `PATCH /notifications/{id}` with the id "read-all"
+        (a 422) instead of being a 405 that names the methods of `/notifications/read-all`."""
+        segments = path.split("/")
+        literals = [other.path.split("/") for other in self.endpoints if "{" not in other.path]
+        for i, segment in enumerate(segments):
+            if not (param := _PATH_PARAM.fullmatch(segment)):
+                continue
+            words = sorted({other[i] for other in literals if len(other) > i and _same_prefix(segments, other, i)})
+            if words:
+                reserved = "|".join(re.escape(word) for word in words)
+                segments[i] = f"{{{param[1]}:(?!(?:{reserved})(?:/|$))[^{{}}/]+}}"
+        return "/".join(segments)
 
     def _aiohttp_handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -171,7 +199,7 @@ class Api:
                 for name in endpoint.path_params
             }
             if endpoint.query is not None:
-                kwargs["query"] = parse(endpoint.query, dict(request.query))
+                kwargs["query"] = parse_query(endpoint.query, request.query)
             if endpoint.body is not None and endpoint.body_kind == "json":
                 kwargs["body"] = parse(endpoint.body, await _read_json(request))
             result = await endpoint.handler(Context(request, svc, principal), **kwargs)
@@ -183,10 +211,17 @@ class Api:
         return handle
 
 
+def _same_prefix(segments: list[str], literal: list[str], upto: int) -> bool:
+    """Whether the literal path's first `upto` segments fit the templated path's."""
+    return all(_PATH_PARAM.fullmatch(mine) or mine == theirs for mine, theirs in zip(segments[:upto], literal[:upto], strict=True))
+
+
 async def _read_json(request: web.Request) -> Any:
+    """The JSON body. An endpoint that declares a body requires one (`{}` where every field is optional),
+    as its OpenAPI operation says."""
     raw = await request.read()
-    if not raw:
-        return {}
+    if not raw.strip():
+        raise invalid({"body": "a JSON body is required"}, "request body is missing")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:

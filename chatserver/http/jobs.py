@@ -11,7 +11,17 @@ from chatserver.actions.policies import Published
 from chatserver.http.api import Api, Context
 from chatserver.http.resources import ALL_OPS, READ_ONLY, Col, Resource, create_body, mount, server
 from chatserver.schemas.base import InputModel, WireModel
-from chatserver.schemas.fields import Email, LongText, Name, ShortText, Time, Url, integer, text
+from chatserver.schemas.fields import (
+    Email,
+    LongText,
+    Name,
+    ShortText,
+    Time,
+    Url,
+    integer,
+    text,
+    unchanged,
+)
 
 api = Api()
 JOBS = "jobs"
@@ -57,8 +67,8 @@ application = mount(api, Resource(
         server("id", UUID),
         Col("job_id", JobId, required=True, filter=True),
         server("user_id", UUID, filter=True),
-        Col("name", Name, nullable=True),
-        Col("email", Email, nullable=True),
+        Col("name", Name, description="Your display name when absent."),
+        Col("email", Email, description="Your account's email when absent."),
         Col("cover_letter", text(20000), required=True),
         Col("cv_file_url", Url, nullable=True),
         server("status", ApplicationStatus, filter=True),
@@ -74,7 +84,7 @@ application_create = create_body(application.resource)
 
 
 class ApplicationReview(InputModel):
-    status: ApplicationStatus | None = None
+    status: ApplicationStatus = unchanged()
     feedback: LongText | None = None
 
 

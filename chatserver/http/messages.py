@@ -7,13 +7,12 @@ from uuid import UUID
 from chatserver.actions import messages
 from chatserver.errors import invalid
 from chatserver.http.api import Api, Context, Reply
-from chatserver.schemas.base import parse
 from chatserver.schemas.messages import (
     DeletedOut,
+    Emoji,
     MessageEditList,
     MessageOut,
     MessagePatchIn,
-    ReactionIn,
     ReactionsOut,
 )
 
@@ -59,20 +58,16 @@ async def edit_history(ctx: Context, messageId: UUID) -> MessageEditList:  # noq
     return await messages.edit_history(ctx.svc, ctx.user, messageId)
 
 
-def _emoji(message_id: UUID, emoji: str) -> str:
-    return parse(ReactionIn, {"messageId": str(message_id), "emoji": emoji}).emoji
-
-
 @api.put("/messages/{messageId}/reactions/{emoji}", summary="Add your reaction", tags=TAGS,
-         response=ReactionsOut, path_types={"emoji": str}, errors=(*NOT_MINE, "conflict", "rate_limited"))
+         response=ReactionsOut, path_types={"emoji": Emoji}, errors=(*NOT_MINE, "conflict", "rate_limited"))
 async def add_reaction(ctx: Context, messageId: UUID, emoji: str) -> ReactionsOut:  # noqa: N803
-    return await messages.react(ctx.svc, ctx.user, messageId, _emoji(messageId, emoji), add=True)
+    return await messages.react(ctx.svc, ctx.user, messageId, emoji, add=True)
 
 
 @api.delete("/messages/{messageId}/reactions/{emoji}", summary="Remove your reaction", tags=TAGS,
-            response=ReactionsOut, path_types={"emoji": str}, errors=(*NOT_MINE, "conflict", "rate_limited"))
+            response=ReactionsOut, path_types={"emoji": Emoji}, errors=(*NOT_MINE, "conflict", "rate_limited"))
 async def remove_reaction(ctx: Context, messageId: UUID, emoji: str) -> ReactionsOut:  # noqa: N803
-    return await messages.react(ctx.svc, ctx.user, messageId, _emoji(messageId, emoji), add=False)
+    return await messages.react(ctx.svc, ctx.user, messageId, emoji, add=False)
 
 
 @api.put("/messages/{messageId}/pin", summary="Pin a message", tags=TAGS, response=MessageOut,

@@ -7,6 +7,7 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from chatserver import logs, metrics
 from chatserver.errors import ApiError
@@ -14,6 +15,24 @@ from chatserver.http.api import PRINCIPAL
 from chatserver.http.problem import problem_response
 
 log = logging.getLogger("chatserver.http")
+
+
+class _ShortParserErrors(logging.Filter):
+    """aiohttp answers a request its HTTP parser refuses (a NUL in a header, a bad request line)
+    with a 400 before any middleware runs, and logs each with a full traceback. Such a request
+    is the client's fault, not a server error: one short line says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BadHttpMessage):
+            reason = (str(error.message).splitlines() or [""])[0][:160]  # the first line, without the raw bytes
+            record.msg, record.args = "bad HTTP request refused (%s): %s", (error.code, reason)
+            record.exc_info, record.exc_text, record.levelno, record.levelname = None, None, logging.INFO, "INFO"
+        return True
+
+
+# Installed when the HTTP layer is imported, since aiohttp's server logger is shared by every app.
+logging.getLogger("aiohttp.server").addFilter(_ShortParserErrors())
 
 _STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
                  412: "version_conflict", 413: "payload_too_large", 415: "invalid", 422: "invalid",

@@ -9,28 +9,60 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from chatserver import __version__
 from chatserver.errors import HTTP_STATUS
 from chatserver.http.api import Api, Endpoint
 from chatserver.http.problem import PROBLEM_TYPE, Problem
+from chatserver.schemas.base import NUL_PATTERN
+from chatserver.schemas.fields import JSON_VALUE_SCHEMA
 
 _REF = "#/components/schemas/{model}"
+
+
+class InputSchema(GenerateJsonSchema):
+    """Input schemas say what `parse` refuses in every string: a NUL character (PostgreSQL cannot
+    store one). Strings with a pattern of their own already leave NUL out."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        if self.mode == "validation" and "pattern" not in json_schema:
+            json_schema["pattern"] = NUL_PATTERN
+        return json_schema
+
+
+def _path_schema(kind: type) -> dict:
+    if kind.__name__ == "UUID":
+        return {"type": "string", "format": "uuid"}
+    schema = TypeAdapter(kind).json_schema(schema_generator=InputSchema)
+    return {"minLength": 1, **schema}  # an empty segment never reaches a route
+
+
+def _without_null(schema: dict) -> dict:
+    """A query parameter's schema without its `null` option: a query cannot spell null, absence does."""
+    schema = dict(schema)
+    options = [option for option in schema.pop("anyOf", []) if option != {"type": "null"}]
+    if len(options) == 1:
+        schema = options[0] | {key: value for key, value in schema.items() if key != "default" or value is not None}
+    elif options:
+        schema["anyOf"] = options
+    if schema.get("default", "") is None:
+        del schema["default"]
+    return schema
 
 
 def _parameters(endpoint: Endpoint, schemas: dict[tuple[type, str], dict]) -> list[dict]:
     params = []
     for name in endpoint.path_params:
-        schema = {"type": "string", "format": "uuid"} if endpoint.path_types[name].__name__ == "UUID" \
-            else {"type": "string"}
-        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+        params.append({"name": name, "in": "path", "required": True, "schema": _path_schema(endpoint.path_types[name])})
     if endpoint.query is not None:
-        query_schema = endpoint.query.model_json_schema(by_alias=True, ref_template=_REF)
+        query_schema = endpoint.query.model_json_schema(by_alias=True, ref_template=_REF, schema_generator=InputSchema)
         required = set(query_schema.get("required", []))
         for name, schema in query_schema.get("properties", {}).items():
-            schema = dict(schema)
+            schema = _without_null(schema)
             description = schema.pop("description", None)
             param = {"name": name, "in": "query", "required": name in required, "schema": schema}
             if description:
@@ -41,7 +73,7 @@ def _parameters(endpoint: Endpoint, schemas: dict[tuple[type, str], dict]) -> li
 
 def _operation(endpoint: Endpoint, schemas: dict[tuple[type, str], dict]) -> dict:
     operation: dict[str, Any] = {
-        "operationId": endpoint.handler.__module__.rsplit(".", 1)[-1] + "_" + endpoint.handler.__name__,
+        "operationId": _operation_id(endpoint),
         "summary": endpoint.summary,
         "tags": list(endpoint.tags),
         "responses": {},
@@ -80,6 +112,58 @@ def _operation(endpoint: Endpoint, schemas: dict[tuple[type, str], dict]) -> dic
     return operation
 
 
+def _operation_id(endpoint: Endpoint) -> str:
+    return endpoint.handler.__module__.rsplit(".", 1)[-1] + "_" + endpoint.handler.__name__
+
+
+def _created_id(model: type[BaseModel] | None) -> tuple[str, str] | None:
+    """Where a creation's answer holds the new id, and what the thing is called: `(pointer, noun)`
+    for `{id, ...}` (noun unknown: "") or `{channel: {id, ...}}` (noun "channel")."""
+    if model is None:
+        return None
+    fields = model.model_fields
+    if "id" in fields:
+        return "/id", ""
+    if len(fields) == 1:
+        name, field = next(iter(fields.items()))
+        inner = field.annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel) and "id" in inner.model_fields:
+            return f"/{field.alias or name}/id", name
+    return None
+
+
+def _links(creator: Endpoint, endpoints: list[Endpoint]) -> dict[str, dict]:
+    """OpenAPI links from an operation that creates something to those that take its id, so that
+    clients (and stateful testers such as schemathesis) can follow them. The created thing lives
+    under its collection: the creating path itself (`POST /ai-chats` → `/ai-chats/{id}/...`), or,
+    when it is created under a parent, the plural of its name (`POST /workspaces/{id}/channels`
+    answers `{channel}` → `/channels/{channelId}/...`)."""
+    # A 201 creates; so does a find-or-create 200 on a collection (`POST /conversations`).
+    creates = creator.status == 201 or (creator.status == 200 and "{" not in creator.path)
+    if creator.method != "POST" or not creates or creator.path.endswith(("/join", "/redeem")):
+        return {}
+    created = _created_id(creator.response)
+    if created is None:
+        return {}
+    pointer, noun = created
+    if "{" not in creator.path:
+        collection = creator.path
+    elif noun:
+        collection = f"/{noun}s"
+    else:
+        return {}
+    links = {}
+    for target in endpoints:
+        if target is creator or not target.path.startswith(collection + "/{"):
+            continue
+        param = target.path[len(collection) + 2:].split("}", 1)[0]
+        links[_operation_id(target)] = {
+            "operationId": _operation_id(target),
+            "parameters": {f"path.{param}": f"$response.body#{pointer}"},
+        }
+    return links
+
+
 def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, Any]:
     endpoints = [(api.prefix, endpoint) for api in apis for endpoint in api.endpoints]
     wanted: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
@@ -89,10 +173,13 @@ def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, An
         if endpoint.response is not None:
             wanted.append((endpoint.response, "serialization"))
     wanted = list(dict.fromkeys(wanted))
-    refs, defs = models_json_schema(wanted, by_alias=True, ref_template=_REF)
+    refs, defs = models_json_schema(wanted, by_alias=True, ref_template=_REF, schema_generator=InputSchema)
     paths: dict[str, dict[str, Any]] = {}
     for prefix, endpoint in endpoints:
         paths.setdefault(prefix + endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, refs)
+    for prefix, endpoint in endpoints:
+        if links := _links(endpoint, [other for _, other in endpoints]):
+            paths[prefix + endpoint.path]["post"]["responses"][str(endpoint.status)]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {
@@ -103,7 +190,7 @@ def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, An
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": defs.get("$defs", {}) | {"JsonValue": JSON_VALUE_SCHEMA},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "The accessToken from POST /api/v1/auth/login."}},
         },

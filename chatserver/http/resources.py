@@ -25,6 +25,7 @@ from chatserver.actions.policies import Policy
 from chatserver.http.api import Api, Context, Reply
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
+from chatserver.schemas.pagination import cursor_type
 from chatserver.store.generic import Table
 
 ALL_OPS = frozenset({"list", "get", "create", "update", "delete"})
@@ -163,7 +164,7 @@ def _update_model(res: Resource) -> type[InputModel]:
 def _query_model(res: Resource) -> type[InputModel]:
     fields: dict[str, Any] = {
         "limit": (int, Field(50, ge=1, le=100, description="Page size.")),
-        "cursor": (text(512) | None, Field(None, description="nextCursor of the previous page.")),
+        "cursor": (cursor_type(res.order_type, res.key_type) | None, None),
     }
     for col in res.columns:
         if col.filter:

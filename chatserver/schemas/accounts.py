@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import EMAIL_PATTERN, NOT_BLANK, SPACE, URL_PATTERN, unchanged
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
+# Surrounding spaces are allowed and stripped after the checks, so that the document's limits
+# (which count them) are exactly the server's.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    str, StringConstraints(max_length=254, pattern=f"^[{SPACE}]*{EMAIL_PATTERN[1:-1]}[{SPACE}]*$"),
+    AfterValidator(str.strip),
 ]
 # Long enough to be worth hashing, short enough that argon2 is not a DoS lever.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NOT_BLANK), AfterValidator(str.strip)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=URL_PATTERN)]
 
 
 class PublicUser(WireModel):
@@ -55,7 +59,8 @@ class RegisterIn(InputModel):
 
 
 class LoginIn(InputModel):
-    login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)] = Field(
+    login: Annotated[str, StringConstraints(min_length=1, max_length=254, pattern=NOT_BLANK),
+                     AfterValidator(str.strip)] = Field(
         description="The email address or the username.")
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
@@ -92,14 +97,7 @@ class MeUpdateIn(InputModel):
     last_name: ShortText | None = None
     company: ShortText | None = None
     location: ShortText | None = None
-    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
-
-    @field_validator("locale")
-    @classmethod
-    def _locale_not_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("locale cannot be null")
-        return value
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = unchanged()
 
 
 class PasswordResetIn(InputModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
+from chatserver.schemas.pagination import Cursor
 
 
 class AiMessageIn(InputModel):
@@ -39,7 +40,7 @@ class AiMessagePage(WireModel):
 
 class AiMessageQuery(InputModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: text(512) | None = None
+    cursor: Cursor | None = None
 
 
 class VoteIn(InputModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import ShortText, Url, text, unchanged
+from chatserver.schemas.pagination import Cursor
 
 Topic = Literal["company_culture", "workplace_issues", "career_advice", "general"]
 PostText = text(10000, 1)
@@ -77,7 +78,7 @@ class PostPage(WireModel):
 
 class PostQuery(InputModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: text(512) | None = None
+    cursor: Cursor | None = None
     topic: Topic | None = None
     company_name: ShortText | None = None
     industry: ShortText | None = None
@@ -118,7 +119,7 @@ class CommentPage(WireModel):
 
 class CommentQuery(InputModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: text(512) | None = None
+    cursor: Cursor | None = None
 
 
 class LikeOut(WireModel):

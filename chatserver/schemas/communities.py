@@ -9,10 +9,10 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import JsonObject, LongText, Name, Url, text, unchanged
+from chatserver.schemas.pagination import Cursor
 
 Role = Literal["member", "moderator", "admin", "owner"]
 Slug = text(100, 1, pattern=r"^[a-z0-9][a-z0-9-]*$")
-Cursor = text(512)
 
 
 class CommunityIn(InputModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import Content, text
+from chatserver.schemas.pagination import Cursor
 
 ConnectionStatus = Literal["pending", "accepted", "rejected"]
 NotificationType = Literal["connection_request", "connection_accepted", "connection_rejected"]
@@ -59,5 +60,5 @@ class ConnectionMessagePage(WireModel):
 
 class ConnectionMessageQuery(InputModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: text(512) | None = None
+    cursor: Cursor | None = None
     with_user_id: UUID | None = Field(None, description="Only the messages between you and this user.")

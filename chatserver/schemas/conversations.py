@@ -9,7 +9,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.messages import Message, Seq
-from chatserver.schemas.workspaces import Channel, ChannelState
+from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.workspaces import Channel, ChannelState, Limit
 
 PresenceStatus = Literal["ONLINE", "AWAY", "BUSY", "OFFLINE"]
 
@@ -32,6 +33,13 @@ class ConversationOut(WireModel):
 class ConversationList(WireModel):
     items: list[Conversation]
     next_cursor: str | None
+
+
+class ConversationQuery(InputModel):
+    """A page of conversations, most recent first (paged by time, not by name)."""
+
+    limit: Limit = 50
+    cursor: Cursor | None = None
 
 
 class OpenConversationIn(InputModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
+from chatserver.schemas.pagination import Cursor
 
 Kind = Literal["text", "code", "image", "sheet"]
 
@@ -38,4 +39,4 @@ class DocumentPage(WireModel):
 
 class DocumentQuery(InputModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: text(512) | None = None
+    cursor: Cursor | None = None

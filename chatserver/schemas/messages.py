@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import NOT_BLANK, SPACE
+from chatserver.schemas.pagination import Cursor
 
 MessageType = Literal["TEXT", "IMAGE", "FILE", "VIDEO", "AUDIO"]
 Nonce = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-Emoji = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\s/]+$")]
-Seq = Annotated[int, Field(ge=0)]
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=f"^[^{SPACE}/\\x00]+$")]
+Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]  # a PostgreSQL bigint
 # The content limit is checked by the action, so that too long is `payload_too_large`, not `invalid`.
 Content = str
 AttachmentIds = Annotated[list[UUID], Field(max_length=10)]
@@ -99,11 +101,11 @@ class ReactionsOut(WireModel):
 
 
 class SearchQuery(InputModel):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(str.strip)]
     workspace_id: UUID | None = None
     channel_id: UUID | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 class SearchResults(WireModel):
@@ -118,8 +120,17 @@ class HistoryQuery(InputModel):
     parent_id: UUID | None = None
 
 
+# The document's form of "a message needs content or an attachment".
+CONTENT_OR_ATTACHMENT = {"anyOf": [
+    {"required": ["content"], "properties": {"content": {"pattern": NOT_BLANK}}},
+    {"required": ["attachmentIds"], "properties": {"attachmentIds": {"minItems": 1}}},
+]}
+
+
 class PostIn(InputModel):
     """A message posted over HTTP to a channel or conversation named in the path."""
+
+    model_config = InputModel.model_config | {"json_schema_extra": CONTENT_OR_ATTACHMENT}
 
     content: Content = ""
     nonce: Nonce

@@ -8,9 +8,8 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
-from chatserver.schemas.fields import Content, text, unchanged
-
-Cursor = text(512)
+from chatserver.schemas.fields import Content, unchanged
+from chatserver.schemas.pagination import Cursor
 
 
 class Identity(WireModel):
@@ -122,6 +121,11 @@ class ReadOut(WireModel):
 
 class RevelationIn(InputModel):
     """Reveal yourself to someone, named by id or by the conversation you share."""
+
+    model_config = InputModel.model_config | {"json_schema_extra": {"oneOf": [
+        {"required": ["revealedToId"], "properties": {"revealedToId": {"type": "string"}}},
+        {"required": ["conversationId"], "properties": {"conversationId": {"type": "string"}}},
+    ]}}
 
     message_type_id: UUID
     revealed_to_id: UUID | None = None

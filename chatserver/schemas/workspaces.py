@@ -5,24 +5,29 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.fields import NOT_BLANK, URL_PATTERN, unchanged
+from chatserver.schemas.pagination import TextCursor
 
 Role = Literal["OWNER", "ADMIN", "MODERATOR", "MEMBER", "GUEST"]
 ChannelType = Literal["TEXT", "VOICE", "FORUM"]
-WorkspaceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+WorkspaceName = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NOT_BLANK),
+                          AfterValidator(str.strip)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
 Description = Annotated[str, StringConstraints(max_length=1000)]
 Topic = Annotated[str, StringConstraints(max_length=250)]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=URL_PATTERN)]
 Limit = Annotated[int, Field(ge=1, le=200)]
 
 
 class ListQuery(InputModel):
+    """A page of a list ordered by name (workspaces, channels, members)."""
+
     limit: Limit = 50
-    cursor: str | None = None
+    cursor: TextCursor | None = None
 
 
 class Workspace(WireModel):
@@ -56,10 +61,10 @@ class WorkspaceCreateIn(InputModel):
 
 
 class WorkspaceUpdateIn(InputModel):
-    name: WorkspaceName | None = None
+    name: WorkspaceName = unchanged()
     description: Description | None = None
     icon_url: Url | None = None
-    is_public: bool | None = None
+    is_public: bool = unchanged()
 
 
 class JoinWorkspaceIn(InputModel):
@@ -122,11 +127,11 @@ class ChannelCreateIn(InputModel):
 
 
 class ChannelUpdateIn(InputModel):
-    name: ChannelName | None = None
+    name: ChannelName = unchanged()
     topic: Topic | None = None
     description: Description | None = None
-    position: Annotated[int, Field(ge=0, le=100000)] | None = None
-    is_muted: bool | None = Field(None, description="The caller's own mute setting for the channel.")
+    position: Annotated[int, Field(ge=0, le=100000)] = unchanged()
+    is_muted: bool = unchanged("The caller's own mute setting for the channel.")
 
 
 class ChannelMember(WireModel):

@@ -89,6 +89,15 @@ async def test_without_an_endpoint_ai_chat_is_unavailable(server):
     assert_problem(await _say(server, alice, chat["id"], "hello?"), 503, "unavailable")
 
 
+async def test_ownership_is_checked_before_availability(server):
+    # Without an AI endpoint, someone else's chat is still 404 (private) or 403 (public), never 503.
+    alice, bob = await server.account(), await server.account()
+    private, public = await _chat(server, alice), await _chat(server, alice, visibility="public")
+    assert_problem(await _say(server, bob, private["id"], "hi"), 404, "not_found")
+    assert_problem(await _say(server, bob, public["id"], "hi"), 403, "forbidden")
+    assert_problem(await _say(server, bob, str(uuid.uuid4()), "hi"), 404, "not_found")
+
+
 async def test_private_chats_and_votes_belong_to_their_owner(ai_server):
     alice, bob = await ai_server.account(), await ai_server.account()
     private = await _chat(ai_server, alice)

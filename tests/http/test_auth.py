@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 
 from tests.support.mail import last_mail_token
 
@@ -49,6 +50,27 @@ async def test_tokens_are_stored_only_as_digests(server):
         await conn.close()
     assert account.access_token not in stored and account.refresh_token not in stored
     assert password_hash.startswith("$argon2id$")
+
+
+async def test_passwords_are_hashed_at_the_owasp_cost_and_older_hashes_are_replaced_at_sign_in(server):
+    account = await server.account()
+    conn = await asyncpg.connect(server.settings.database_url)
+    try:
+        current = await conn.fetchval("SELECT password_hash FROM users WHERE id = $1::uuid", account.id)
+        assert current.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        # A hash from before: the library's RFC 9106 low-memory profile, 64 MiB and four lanes.
+        old = PasswordHasher(memory_cost=65536, time_cost=3, parallelism=4).hash(account.password)
+        await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1::uuid", account.id, old)
+        signed_in = await server.request("POST", "/api/v1/auth/login",
+                                         json={"login": account.username, "password": account.password})
+        assert signed_in.status == 200
+        after = await conn.fetchval("SELECT password_hash FROM users WHERE id = $1::uuid", account.id)
+    finally:
+        await conn.close()
+    assert after != old and after.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    again = await server.request("POST", "/api/v1/auth/login",
+                                 json={"login": account.username, "password": account.password})
+    assert again.status == 200
 
 
 @pytest.mark.parametrize("taken", [{"username": "Bob"}, {"email": "BOB@example.com"}])

@@ -84,7 +84,9 @@ async def test_role_changes_follow_the_ranks(server):
     assert_problem(await _set(server, moderator, cid, member.id, role="moderator"), 403, "forbidden")
     assert_problem(await _set(server, moderator, cid, admin_member.id, role="member"), 403, "forbidden")
     assert_problem(await _set(server, member, cid, member.id, role="owner"), 403, "forbidden")
-    assert_problem(await _set(server, admin_member, cid, owner.id, role="member"), 409, "conflict")
+    assert_problem(await _set(server, admin_member, cid, owner.id, role="member"), 403, "forbidden")
+    # The owner may act on themselves, but the owner's role changes only by handing over.
+    assert_problem(await _set(server, owner, cid, owner.id, role="member"), 409, "conflict")
     # Moderators remove members below them, not above.
     assert_problem(await server.request("DELETE", f"{V1}/communities/{cid}/members/{admin_member.id}",
                                         token=moderator.access_token), 403, "forbidden")
@@ -99,6 +101,22 @@ async def test_role_changes_follow_the_ranks(server):
     assert_problem(await server.request("POST", f"{V1}/communities/{cid}/leave", token=admin_member.access_token),
                    409, "conflict")
     assert (await server.request("POST", f"{V1}/communities/{cid}/leave", token=owner.access_token)).status == 204
+
+
+async def test_strangers_touching_the_owner_get_403_or_404_not_the_owner_rules(server):
+    owner, stranger, member = await server.account(), await server.account(), await server.account()
+    public = (await _community(server, owner))["id"]
+    private = (await _community(server, owner, name="Hidden", isPrivate=True))["id"]
+    await _join(server, member, public)
+    for actor in (stranger, member):  # a non-member, and a member without rank
+        for change in ({"role": "member"}, {"role": "owner"}, {}):
+            assert_problem(await _set(server, actor, public, owner.id, **change), 403, "forbidden")
+        assert_problem(await server.request("DELETE", f"{V1}/communities/{public}/members/{owner.id}",
+                                            token=actor.access_token), 403, "forbidden")
+    # A private community does not exist for strangers.
+    assert_problem(await _set(server, stranger, private, owner.id, role="member"), 404, "not_found")
+    assert_problem(await server.request("DELETE", f"{V1}/communities/{private}/members/{owner.id}",
+                                        token=stranger.access_token), 404, "not_found")
 
 
 async def test_community_changes_need_admin_or_owner(server):

@@ -187,7 +187,8 @@ async def test_generated_resources_are_in_the_openapi_document(server):
     paths = document["paths"]
     for path in ("/api/v1/uploads", "/api/v1/uploads/{id}", "/api/v1/jobs", "/api/v1/skills/{id}"):
         assert path in paths, path
-    assert paths["/api/v1/jobs/{id}"]["get"]["parameters"][0]["schema"] == {"type": "string"}
+    assert paths["/api/v1/jobs/{id}"]["get"]["parameters"][0]["schema"] == {
+        "type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"}
     create = paths["/api/v1/uploads"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/UploadCreate")
     assert "201" in create["responses"] and "403" in create["responses"]
