@@ -18,7 +18,6 @@ from chatserver.schemas.accounts import (
     RegisterIn,
     TokensOut,
 )
-from chatserver.security.passwords import hash_password, verify_password
 from chatserver.security.tokens import new_token, token_hash
 from chatserver.store import password_resets, sessions, users
 
@@ -28,7 +27,7 @@ WRONG_CREDENTIALS = "wrong login or password"
 
 
 async def register(svc: Services, body: RegisterIn) -> Me:
-    password_hash = await hash_password(body.password)
+    password_hash = await svc.passwords.hash(body.password)
     try:
         async with svc.db.transaction("register_user") as conn:
             user = await users.create(conn, email=body.email, username=body.username,
@@ -43,10 +42,12 @@ async def register(svc: Services, body: RegisterIn) -> Me:
 async def login(svc: Services, body: LoginIn, *, user_agent: str | None, ip_address: str | None) -> TokensOut:
     async with svc.db.connection() as conn:
         user = await users.by_login(conn, body.login)
-    # verify_password runs even without a user, so both failures take the same time.
-    password_ok = await verify_password(user["password_hash"] if user else None, body.password)
+    # The password is checked even without a user, so both failures take the same time.
+    password_ok = await svc.passwords.verify(user["password_hash"] if user else None, body.password)
     if user is None or not password_ok or not user["is_active"] or user["is_banned"]:
         raise unauthorized(WRONG_CREDENTIALS)
+    # A hash made at an older cost is replaced now, while the password is at hand.
+    rehashed = await svc.passwords.hash(body.password) if svc.passwords.needs_rehash(user["password_hash"]) else None
     access, refresh = new_token(), new_token()
     now = datetime.now(UTC)
     async with svc.db.transaction("login") as conn:
@@ -57,6 +58,8 @@ async def login(svc: Services, body: LoginIn, *, user_agent: str | None, ip_addr
             user_agent=(user_agent or "")[:512] or None, ip_address=ip_address,
         )
         await users.touch_login(conn, user["id"])
+        if rehashed is not None:
+            await users.set_password(conn, user["id"], rehashed)
         user = await users.by_id(conn, user["id"])
     return _tokens(access, refresh, session, user)
 
@@ -148,7 +151,7 @@ async def request_password_reset(svc: Services, body: PasswordResetIn) -> None:
 
 async def confirm_password_reset(svc: Services, body: PasswordResetConfirmIn) -> None:
     """Sets the new password and signs every device out."""
-    password_hash = await hash_password(body.password)
+    password_hash = await svc.passwords.hash(body.password)
     async with svc.db.transaction("confirm_password_reset") as conn:
         user_id = await password_resets.consume(conn, token_hash(body.token))
         if user_id is None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from redis.asyncio import Redis
 
 from chatserver.broker import Broker, Event
 from chatserver.db import Database
+from chatserver.db.group_commit import GroupCommit
 from chatserver.errors import ApiError
 from chatserver.files import FileStore
 from chatserver.mail import Mailer
 from chatserver.presence import PresenceTracker, TypingTracker
 from chatserver.ratelimit import RateLimiter, Rule
+from chatserver.security.passwords import Passwords
 from chatserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,9 @@ class Services:
     typing: TypingTracker
     limiter: RateLimiter
     files: FileStore
+    passwords: Passwords
     redis: Redis | None = None  # set when several processes share state through Redis
+    writes: GroupCommit = field(default_factory=GroupCommit)  # concurrent writes to one stream, batched
 
     async def limit(self, action: str, key: object, rule: Rule) -> None:
         """Spend one of the caller's `action` tokens, or answer `rate_limited`."""
@@ -44,9 +48,10 @@ class Services:
         for event in events:
             try:
                 await self.broker.publish(event)
-            except Exception:
-                # The write is committed; a lost notification is repaired by `sync`.
-                log.exception("publishing %s failed", event.name)
+            except Exception as exc:
+                # The write is committed; a lost notification is repaired by `sync` (and, for a stream,
+                # read back from PostgreSQL by the receiving processes: realtime.ordering).
+                log.warning("publishing %s failed: %s", event.name, exc)
 
 
 @dataclass(frozen=True, slots=True)
