@@ -17,8 +17,21 @@ EXAMPLES = """examples:
   chat-loadtest capacity --url http://127.0.0.1:8091 --target node --clients 1000 --channels 10
   chat-loadtest connect --url http://127.0.0.1:8080 --connections 5000 --rate 500 --server-pid 1234
   chat-loadtest dm --url http://127.0.0.1:8090 --target python --pairs 200
+  chat-loadtest burst --url http://127.0.0.1:8080 --clients 32 --burst 16 --duration 10
+  chat-loadtest burst --url http://127.0.0.1:8091 --target node --clients 300 --channels 3 --senders 3 --burst 1
   chat-loadtest baseline node --port 8091
 """
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default after its help, unless the help says it or there is none to say."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        default = action.default
+        if ("default" in (action.help or "") or default is None or default is False
+                or default in ("", []) or default is argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -29,12 +42,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "(node, python: any auth accepted, ids made up) (default: ours)")
     g.add_argument("--procs", type=int, default=1, help="load processes (default: 1)")
     g.add_argument("--server-pid", type=int, action="append", default=[], dest="server_pids",
-                   help="server process to measure (memory from the first; CPU of all and their children)")
+                   help="server process to measure, repeatable (memory from the first; CPU of all and their "
+                        "children) (default: none)")
     g.add_argument("--connect-rate", type=float, default=500.0, help="sockets opened per second in setup")
     g.add_argument("--connect-concurrency", type=int, default=200, help="handshakes in flight per process")
     g.add_argument("--setup-concurrency", type=int, default=4,
                    help="parallel account registrations against ours (each is an argon2 hash)")
-    g.add_argument("--accounts-cache", help="JSON file to keep and reuse accounts made on ours")
+    g.add_argument("--accounts-cache", help="JSON file to keep and reuse accounts made on ours (default: none)")
     o = parser.add_argument_group("output")
     o.add_argument("--out", default="loadtest-out", help="folder for the JSON report and PNG figures")
     o.add_argument("--label", default="", help="file name stem (default: <scenario>-<target>)")
@@ -63,6 +77,20 @@ def _fanout_args(parser: argparse.ArgumentParser, *, capacity: bool) -> None:
     g.add_argument("--drain", type=float, default=5.0, help="seconds to wait for deliveries after sending")
 
 
+def _burst_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("traffic (closed loop: each channel's next burst starts once the last is in)")
+    g.add_argument("--clients", type=int, default=32, help="clients, dealt round-robin into the channels")
+    g.add_argument("--channels", type=int, default=1, help="channels (client i is in channel i mod R)")
+    g.add_argument("--senders", type=int, default=0,
+                   help="clients that send, the first S (0: all; S = channels: one per channel)")
+    g.add_argument("--burst", type=int, default=16, help="messages each sender sends at once per burst")
+    g.add_argument("--duration", type=float, default=10.0, help="seconds of bursts")
+    g.add_argument("--size", type=int, default=0, help="pad message content to this many characters")
+    g.add_argument("--drain", type=float, default=5.0,
+                   help="seconds a burst may take before it is given up (its missing deliveries lost), "
+                        "and to wait for deliveries at the end")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="chat-loadtest", description="Load tests for the chat server.",
                                   epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,6 +115,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--rtt-timeout", type=float, default=5.0)
     p.add_argument("--drain", type=float, default=5.0)
+    p = sub.add_parser("burst", help="clients sending bursts at once, closed loop: deliveries/s, latency, "
+                                     "accounting", formatter_class=_Help)
+    _common(p)
+    _burst_args(p)
     p = sub.add_parser("baseline", help="run a baseline server in the foreground")
     p.add_argument("kind", choices=("node", "python"))
     p.add_argument("--port", type=int, default=0)
@@ -119,6 +151,11 @@ async def _scenario(args: argparse.Namespace) -> dict[str, Any]:
         from loadtest.scenarios.capacity import CapacityOptions, capacity
 
         return await capacity(run, CapacityOptions(traffic, args.factor, args.steps, args.p99_bound))
+    if args.command == "burst":
+        from loadtest.scenarios.burst import BurstOptions, burst
+
+        return await burst(run, BurstOptions(args.clients, args.channels, args.senders, args.burst,
+                                             args.duration, args.size, args.drain))
     if args.command == "connect":
         from loadtest.scenarios.connect import ConnectOptions, connect
 

@@ -88,3 +88,13 @@ def delivery(outcome: RoundOutcome, acc: Accounting) -> dict[str, Any]:
         "latencyBySecond": series(per_second),
         "latencyCdf": cdf(overall),
     }
+
+
+def round_trips(outcome: RoundOutcome) -> dict[str, Any]:
+    """Round trips (dm: a ping until its answer; burst: a burst until all of it is in): how many
+    per second, how many timed out, how long they took."""
+    by_second = merge_series([r.rtt for r in outcome.results])
+    hist = merge_all(list(by_second.values()))
+    return {"perSecond": round(hist.total / outcome.duration, 1),
+            "timeouts": sum(r.extra.get("rttTimeouts", 0) for r in outcome.results),
+            "latencyMs": latency(hist), "latencyBySecond": series(by_second), "latencyCdf": cdf(hist)}

@@ -30,7 +30,7 @@ class FanoutPlan:
     channel_of: dict[int, int]  # seat index -> channel number
     senders: list[int]  # seat indexes of this process's senders
     connecting: Connecting
-    role: str = "fanout"
+    role: str = "fanout"  # or "burst": the same clients, closed loop
 
 
 @dataclass
@@ -56,7 +56,8 @@ class Round:
     duration: float
     rate: float  # this process's share: messages (fanout) or round trips (dm) per second
     size: int = 0  # content length to pad to
-    rtt_timeout: float = 5.0
+    rtt_timeout: float = 5.0  # dm: how long a ping waits for its answer; burst: a burst for all its deliveries
+    burst: int = 0  # burst: messages each sender sends at once, the next burst once all are in
     connecting: Connecting | None = None  # the connect scenario: how fast to open the sockets
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtest.options import RunOptions
+from loadtest.scenarios.burst import BurstOptions, burst
 from loadtest.scenarios.capacity import CapacityOptions, capacity
 from loadtest.scenarios.connect import ConnectOptions, connect
 from loadtest.scenarios.dm import DmOptions, dm
@@ -19,9 +20,14 @@ class Config:
     title: str  # what it is, for the docs
     args: list[str]  # chat-loadtest arguments after the scenario name
     run: Callable[[RunOptions], Awaitable[dict[str, Any]]]
+    scenario: str = ""  # the chat-loadtest scenario; default: the group
+
+    def __post_init__(self) -> None:
+        self.scenario = self.scenario or self.group
 
     @property
-    def scenario(self) -> str:
+    def group(self) -> str:
+        """The name up to a "-": `--only rooms` runs rooms and rooms-1000."""
         return self.name.split("-")[0]
 
     def command(self, url: str = "URL", target: str = "ours") -> str:
@@ -32,8 +38,22 @@ def _scaled(n: int, scale: float, floor: int) -> int:
     return max(floor, round(n * scale))
 
 
+def _rooms(total: int, channels: int, scale: float, seconds: float) -> Config:
+    """Channels of 100 (at scale 1), one sender in each, closed loop: each message is sent once
+    the last one was acked and reached every member."""
+    clients = _scaled(total, scale, 2 * channels)
+    opts = BurstOptions(clients, channels, channels, 1, seconds)
+    return Config("rooms" if total == 300 else f"rooms-{total}",
+                  f"{clients:,} clients in {channels} channels of {clients // channels:,}, one sender in each "
+                  f"sending its next message as soon as the last one reached everyone, for {seconds:.0f} s",
+                  ["--clients", str(clients), "--channels", str(channels), "--senders", str(channels),
+                   "--burst", "1", "--duration", f"{seconds:g}"],
+                  lambda run: burst(run, opts), scenario="burst")
+
+
 def standard(scale: float = 1.0, duration: float | None = None) -> list[Config]:
-    """At scale 1: 1,000 clients in 10 channels of 100; 5,000 idle connections; 200 DM pairs."""
+    """At scale 1: 1,000 clients in 10 channels of 100; 5,000 idle connections; 200 DM pairs;
+    32 clients bursting in one channel; 300 and 1,000 clients in rooms of 100."""
     clients = _scaled(1000, scale, 20)
     senders = max(2, clients // 10)
     rate = 100.0  # msgs/s in all: 10,000 deliveries/s at full size
@@ -46,6 +66,8 @@ def standard(scale: float = 1.0, duration: float | None = None) -> list[Config]:
     conn = ConnectOptions(connections, 500.0, 10.0, accounts=min(connections, 100))
     direct = DmOptions(pairs, float(pairs), seconds)
     per_channel = clients // 10
+    crowd = _scaled(32, scale, 4)
+    bursts = BurstOptions(crowd, 1, crowd, 16, seconds)
     return [
         Config("fanout", f"{clients:,} clients in 10 channels of {per_channel:,}; {senders} of them send "
                          f"{rate:.0f} msgs/s in all ({rate * per_channel:,.0f} deliveries/s) for {seconds:.0f} s",
@@ -66,4 +88,10 @@ def standard(scale: float = 1.0, duration: float | None = None) -> list[Config]:
                      f"for {seconds:.0f} s",
                ["--pairs", str(pairs), "--rate", f"{pairs:g}", "--duration", f"{seconds:g}"],
                lambda run: dm(run, direct)),
+        Config("burst", f"{crowd} clients in one channel, each sending 16 messages at once, the next 16 as soon "
+                        f"as all {crowd * 16} reached everyone, for {seconds:.0f} s",
+               ["--clients", str(crowd), "--burst", "16", "--duration", f"{seconds:g}"],
+               lambda run: burst(run, bursts)),
+        _rooms(300, 3, scale, seconds),
+        _rooms(1000, 10, scale, seconds),
     ]

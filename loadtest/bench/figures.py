@@ -30,16 +30,20 @@ def _faults(results: dict[str, Any]) -> str:
     return f"{acc.get('lost', '?')} / {acc.get('duplicated', '?')} / {acc.get('out_of_order', '?')}"
 
 
+def _latency(pct: str) -> Figure:
+    return Figure(f"latency {pct}, ms", _get("latencyMs", pct), "lower")
+
+
+DELIVERED = Figure("delivered msgs/s", _get("deliveredPerSecond"), "higher")
+PER_CPU = Figure("deliveries per server CPU-second", _get("server", "deliveriesPerCpuSecond"), "higher")
+FAULTS = Figure("lost / duplicated / out of order", _faults)
+LOADGEN = Figure("load generator CPU, %", _get("loadgen", "maxCpuPercent"))
+
 FIGURES: dict[str, list[Figure]] = {
-    "fanout": [
-        Figure("delivered msgs/s", _get("deliveredPerSecond"), "higher"),
-        Figure("latency p50, ms", _get("latencyMs", "p50"), "lower"),
-        Figure("latency p99, ms", _get("latencyMs", "p99"), "lower"),
-        Figure("latency max, ms", _get("latencyMs", "max"), "lower"),
-        Figure("deliveries per server CPU-second", _get("server", "deliveriesPerCpuSecond"), "higher"),
-        Figure("lost / duplicated / out of order", _faults),
-        Figure("load generator CPU, %", _get("loadgen", "maxCpuPercent")),
-    ],
+    "fanout": [DELIVERED, _latency("p50"), _latency("p99"), _latency("max"), PER_CPU, FAULTS, LOADGEN],
+    "burst": [DELIVERED, Figure("bursts/s", _get("bursts", "perSecond"), "higher"),
+              _latency("p50"), _latency("p90"), _latency("p99"),
+              Figure("ack latency p99, ms", _get("ackLatencyMs", "p99"), "lower"), PER_CPU, FAULTS, LOADGEN],
     "capacity": [
         Figure("highest delivered msgs/s that held", _get("maxDeliveredPerSecond"), "higher"),
         Figure("deliveries per server CPU-second there", _get("best", "server", "deliveriesPerCpuSecond"),
@@ -61,8 +65,8 @@ FIGURES: dict[str, list[Figure]] = {
         Figure("round trip p50, ms", _get("roundTrip", "latencyMs", "p50"), "lower"),
         Figure("round trip p99, ms", _get("roundTrip", "latencyMs", "p99"), "lower"),
         Figure("one way p99, ms", _get("latencyMs", "p99"), "lower"),
-        Figure("lost / duplicated / out of order", _faults),
-        Figure("deliveries per server CPU-second", _get("server", "deliveriesPerCpuSecond"), "higher"),
+        FAULTS,
+        PER_CPU,
     ],
 }
 

@@ -36,8 +36,9 @@ def _cpu_defaults() -> tuple[str, str, int]:
 def parser() -> argparse.ArgumentParser:
     server_cpus, load_cpus, procs = _cpu_defaults()
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    p.add_argument("--only", nargs="+", choices=("fanout", "capacity", "connect", "dm"),
-                   help="run only these configurations (default: all)")
+    names = [c.name for c in standard()]
+    p.add_argument("--only", nargs="+", choices=list(dict.fromkeys(names + [n.split("-")[0] for n in names])),
+                   help="run only these configurations; a group (rooms) runs all of it (default: all)")
     p.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     p.add_argument("--reps", type=int, default=3, help="runs of each configuration per target (default 3)")
     p.add_argument("--scale", type=float, default=1.0,
@@ -70,7 +71,8 @@ def _order(targets: list[str], rep: int) -> list[str]:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    configs = [c for c in standard(args.scale, args.duration) if not args.only or c.name in args.only]
+    configs = [c for c in standard(args.scale, args.duration)
+               if not args.only or c.name in args.only or c.group in args.only]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) / stamp
     # Short path: the embedded PostgreSQL's unix socket lives in its data directory.

@@ -24,6 +24,9 @@ def role_for(plan: Any) -> Role:
     if plan.role == "fanout":
         from loadtest.roles.fanout import FanoutRole
         return FanoutRole(plan)
+    if plan.role == "burst":
+        from loadtest.roles.burst import BurstRole
+        return BurstRole(plan)
     if plan.role == "dm":
         from loadtest.roles.dm import DmRole
         return DmRole(plan)

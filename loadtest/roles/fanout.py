@@ -53,16 +53,29 @@ class FanoutRole:
             return
         seq = message.get("seq")
         if type(seq) is int:  # the server's order for the channel
-            self.receipts.record(receiver, tag, stream, seq, now)
+            first = self.receipts.record(receiver, tag, stream, seq, now)
         else:  # no seq: only each sender's own order can be checked
-            self.receipts.record(receiver, tag, ("sender", tag.sender), tag.seq, now)
+            first = self.receipts.record(receiver, tag, ("sender", tag.sender), tag.seq, now)
+        if first:
+            self._delivered(stream, tag)
 
-    async def run(self, round_: Round) -> None:
+    def _delivered(self, stream: int, tag: content.Tag) -> None:
+        """A message of this round reached one member for the first time (the burst role counts these)."""
+
+    def _answered(self, stream: int, extra: str, error_code: str | None) -> None:
+        """A send was acked, refused or failed (the burst role counts these)."""
+
+    async def _begin(self, round_: Round) -> list[int]:
+        """Fresh books for the round; wait for its start; the senders that are connected."""
         self.sends, self.send_lag = Sends(), Histogram()
         self.receipts = Receipts(round_.round_id, round_.start_at)
         assert self.fleet is not None
         senders = [s for s in self.plan.senders if s in self.fleet.sockets]
         await asyncio.sleep(max(0.0, round_.start_at - time.monotonic()))
+        return senders
+
+    async def run(self, round_: Round) -> None:
+        senders = await self._begin(round_)
         if not senders or round_.rate <= 0:
             return
         interval, end = 1.0 / round_.rate, round_.start_at + round_.duration
@@ -84,7 +97,7 @@ class FanoutRole:
                 burst = 0
                 await asyncio.sleep(0)
 
-    async def _send(self, sender: int, round_: Round) -> None:
+    async def _send(self, sender: int, round_: Round, extra: str = "") -> None:
         assert self.fleet is not None
         stream = self.plan.channel_of[sender]
         sends = self.sends
@@ -93,16 +106,18 @@ class FanoutRole:
 
         def on_ack(args: list[Any] | None) -> None:
             if args is not None:  # None: the socket closed; the send stays unacknowledged
-                sends.acked(sender, seq, stream, ack_error(args[0] if args else None),
-                            (time.monotonic() - sent_at) * 1000)
+                code = ack_error(args[0] if args else None)
+                sends.acked(sender, seq, stream, code, (time.monotonic() - sent_at) * 1000)
+                self._answered(stream, extra, code)
 
         body = {"channelId": self.plan.channel_ids[stream],
-                "content": content.make(round_.round_id, sender, seq, sent_at, size=round_.size),
+                "content": content.make(round_.round_id, sender, seq, sent_at, extra, round_.size),
                 "nonce": f"{self.plan.run_tag}-{round_.round_id}-{sender}-{seq}"}
         try:
             await self.fleet.sockets[sender].emit("message:send", body, callback=on_ack)
         except (ConnectionResetError, aiohttp.ClientError, OSError):
             sends.acked(sender, seq, stream, "send-failed", 0.0)
+            self._answered(stream, extra, "send-failed")
 
     def progress(self) -> dict[str, Any]:
         return {"sent": self.sends.count, "distinct": self.receipts.distinct,

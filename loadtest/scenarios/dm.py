@@ -10,7 +10,6 @@ from typing import Any
 
 from loadtest import measures, report
 from loadtest.coordinator import Workers, split
-from loadtest.histogram import merge_all, merge_series
 from loadtest.ledger import account
 from loadtest.options import RunOptions
 from loadtest.plans import Connecting, DmPlan, Round
@@ -77,13 +76,8 @@ async def dm(run: RunOptions, opts: DmOptions) -> dict[str, Any]:
     finally:
         await release(run.target, run.url, population, log=say)
     acc = account(members, members, [r.sends for r in outcome.results], [r.receipts for r in outcome.results])
-    rtt_series = merge_series([r.rtt for r in outcome.results])
-    rtt = merge_all(list(rtt_series.values()))
     results = measures.delivery(outcome, acc)
-    results["roundTrip"] = {"perSecond": round(rtt.total / opts.duration, 1),
-                            "timeouts": sum(r.extra.get("rttTimeouts", 0) for r in outcome.results),
-                            "latencyMs": measures.latency(rtt), "latencyBySecond": measures.series(rtt_series),
-                            "latencyCdf": measures.cdf(rtt)}
+    results["roundTrip"] = measures.round_trips(outcome)
     doc["results"] = results
     doc["summary"] = [
         ["round trips", f"{report.rate(results['roundTrip']['perSecond'])}  "

@@ -14,7 +14,7 @@ from loadtest.coordinator import Workers, split
 from loadtest.ledger import account
 from loadtest.options import RunOptions
 from loadtest.plans import Connecting, FanoutPlan, Round
-from loadtest.population import prepare, release
+from loadtest.population import Seat, prepare, release
 from loadtest.progress import ProgressBar, log
 from loadtest.rounds import drive
 from loadtest.serverstats import ServerProbe
@@ -54,8 +54,21 @@ class Stage:
     round_id: int = 0
 
 
+def deal(seats: list[Seat], channel_of: dict[int, int], procs: int, *, whole_channels: bool) -> list[list[Seat]]:
+    """The load processes' shares of the clients: a bit of every channel each, or (whole_channels)
+    whole channels each, so that a process sees all of a channel's deliveries (and no more
+    processes than channels)."""
+    if not whole_channels:
+        return split(seats, procs)
+    channels = sorted(set(channel_of.values()))
+    return [[seat for seat in seats if channel_of[seat.index] in mine]
+            for mine in split(channels, min(procs, len(channels)))]
+
+
 @asynccontextmanager
-async def staged(run: RunOptions, opts: FanoutOptions):
+async def staged(run: RunOptions, opts: FanoutOptions, role: str = "fanout"):
+    """Clients connected and in their channels, in load processes playing `role` (fanout, or
+    burst: closed loop per channel, so each channel's clients stay in one process)."""
     opts.check()
 
     def say(text: str) -> None:
@@ -68,18 +81,18 @@ async def staged(run: RunOptions, opts: FanoutOptions):
     channel_of = {seat.index: seat.index % opts.channels for seat in population.seats}
     members = {c: [i for i, ch in channel_of.items() if ch == c] for c in range(opts.channels)}
     senders = {c: [i for i in range(opts.senders) if channel_of[i] == c] for c in range(opts.channels)}
-    shares = split(population.seats, run.procs)
+    shares = deal(population.seats, channel_of, run.procs, whole_channels=role == "burst")
     tag = secrets.token_hex(4)
     plans = [FanoutPlan(run.url, tag, seats, population.channel_ids, channel_of,
                         [s.index for s in seats if s.index < opts.senders],
-                        Connecting(run.connect_rate / run.procs, run.connect_concurrency, run.connect_timeout,
-                                   retries=SETUP_RETRIES))
+                        Connecting(run.connect_rate / len(shares), run.connect_concurrency, run.connect_timeout,
+                                   retries=SETUP_RETRIES), role)
              for seats in shares]
     try:
-        async with Workers(run.procs) as workers:
+        async with Workers(len(plans)) as workers:
             workers.send_all("setup", plans)
             say(f"setup: connecting {opts.clients} sockets at {run.connect_rate:.0f}/s "
-                f"from {run.procs} load process(es)")
+                f"from {len(plans)} load process(es)")
             ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120)
             setup = {"seconds": round(time.monotonic() - started, 1),
                      "accountSeconds": round(population.setup_seconds, 1), "connect": _check_ready(ready)}
@@ -102,19 +115,25 @@ def _check_ready(ready: list[dict[str, Any]]) -> dict[str, Any]:
     return connect
 
 
-async def measure(stage: Stage, rate: float, duration: float, label: str) -> dict[str, Any]:
-    """One round at `rate` messages per second; its figures as report values."""
+async def measure(stage: Stage, rate: float, duration: float, label: str, burst: int = 0) -> dict[str, Any]:
+    """One round at `rate` messages per second (or, burst role, in bursts of `burst` per sender);
+    its figures as report values."""
     stage.round_id += 1
     start_at = time.monotonic() + 1.0
     total_senders = stage.opts.senders
-    rounds = [Round(stage.round_id, start_at, duration, rate * n / total_senders, stage.opts.size)
+    rounds = [Round(stage.round_id, start_at, duration, rate * n / total_senders, stage.opts.size,
+                    rtt_timeout=stage.opts.drain, burst=burst)
               for n in stage.local_senders]
     bar = ProgressBar(label, enabled=not stage.run.quiet)
     counts = {c: len(m) for c, m in stage.members.items()}
     outcome = await drive(stage.workers, rounds, counts, drain=stage.opts.drain, bar=bar, probe=stage.probe)
     acc = account(stage.members, stage.senders, [r.sends for r in outcome.results],
                   [r.receipts for r in outcome.results])
-    return {"rate": rate, "duration": duration, **measures.delivery(outcome, acc)}
+    figures = {**({"burst": burst} if burst else {"rate": rate}), "duration": duration,
+               **measures.delivery(outcome, acc)}
+    if burst:
+        figures["bursts"] = measures.round_trips(outcome)
+    return figures
 
 
 def summary(results: dict[str, Any]) -> list[list[str]]:

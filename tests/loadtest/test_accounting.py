@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loadtest.options import RunOptions
+from loadtest.scenarios.burst import BurstOptions, burst
 from loadtest.scenarios.fanout import FanoutOptions, fanout
 from tests.loadtest.faulty import Faults, faulty_server
 from tests.loadtest.sioapp import serving
@@ -34,3 +35,21 @@ async def test_a_faithful_server_gives_a_clean_account(tmp_path):
     acc = await run_against(Faults(), tmp_path)
     assert acc["expected"] == acc["delivered"] == 120
     assert acc["clean"], acc
+
+
+async def test_a_burst_missing_a_delivery_is_given_up_and_the_loop_goes_on(tmp_path):
+    # One sender in a channel of 3, one message per burst (the faulty server is only exact when
+    # sends do not overlap): send 5's delivery to one member is dropped, and send 15's is held
+    # until the next send, which waits for the burst: both bursts give up after the drain.
+    faults = Faults(drop=5, duplicate=8, swap=15)
+    async with serving(faulty_server(faults)) as url:
+        run = RunOptions(url=url, target="python", out=str(tmp_path), quiet=True, plots=False)
+        doc = await burst(run, BurstOptions(clients=3, senders=1, burst=1, duration=1.5, drain=0.4))
+    results = doc["results"]
+    acc, bursts = results["accounting"], results["bursts"]
+    assert len(faults.log) == 3, faults.log
+    assert bursts["timeouts"] == 2
+    assert bursts["latencyMs"]["count"] > 16 and bursts["latencyMs"]["max"] >= 400
+    assert (acc["lost"], acc["duplicated"], acc["out_of_order"]) == (1, 1, 1), (acc, faults.log)
+    assert acc["sent"] == acc["acked"] == bursts["latencyMs"]["count"]
+    assert acc["delivered"] == acc["expected"] - 1 == acc["sent"] * 3 - 1

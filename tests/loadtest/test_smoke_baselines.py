@@ -1,4 +1,4 @@
-"""Each scenario, briefly, against the python-socketio baseline (and fan-out against Node's)."""
+"""Each scenario, briefly, against the python-socketio baseline (fan-out and bursts against Node's too)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from loadtest.baselines import launch
 from loadtest.options import RunOptions
+from loadtest.scenarios.burst import BurstOptions, burst
 from loadtest.scenarios.capacity import CapacityOptions, capacity
 from loadtest.scenarios.connect import ConnectOptions, connect
 from loadtest.scenarios.dm import DmOptions, dm
@@ -23,6 +24,18 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def python_baseline():
     running = launch.start("python")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def node_baseline():
+    if shutil.which("npm") is None:
+        pytest.skip("Node and npm are needed for the Node baseline")
+    try:
+        running = launch.start("node")
+    except (launch.BaselineError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"the Node baseline could not start: {exc}")
     yield running
     running.stop()
 
@@ -80,16 +93,38 @@ async def test_dm_ping_pong(python_baseline, tmp_path):
     assert (tmp_path / "dm-python-roundTrip-cdf.png").exists()
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="Node and npm are needed for the Node baseline")
-async def test_fanout_against_node(tmp_path):
-    try:
-        running = launch.start("node")
-    except (launch.BaselineError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"the Node baseline could not start: {exc}")
-    try:
-        doc = await fanout(options(running, tmp_path, "node"),
-                           FanoutOptions(clients=20, channels=4, senders=4, rate=20, duration=1.5))
-    finally:
-        running.stop()
+async def test_fanout_against_node(node_baseline, tmp_path):
+    doc = await fanout(options(node_baseline, tmp_path, "node"),
+                       FanoutOptions(clients=20, channels=4, senders=4, rate=20, duration=1.5))
     assert doc["results"]["accounting"]["clean"]
     assert doc["results"]["accounting"]["delivered"] == 30 * 5
+
+
+def test_bursts_from_the_command_line(node_baseline, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "burst", "--url", node_baseline.url, "--target", "node",
+         "--clients", "8", "--burst", "4", "--duration", "1.5", "--server-pid", str(node_baseline.pid),
+         "--out", str(tmp_path), "--no-plots", "--check"],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "lost / duplicated / out of order  0 / 0 / 0" in done.stdout
+    results = json.loads((tmp_path / "burst-node.json").read_text())["results"]
+    acc, bursts = results["accounting"], results["bursts"]
+    assert bursts["timeouts"] == 0 and bursts["latencyMs"]["count"] >= 2
+    # every burst complete: all 8 senders' 4 messages, acked and at all 8 members
+    assert acc["sent"] == acc["acked"] == bursts["latencyMs"]["count"] * 8 * 4
+    assert acc["expected"] == acc["delivered"] == acc["sent"] * 8
+    for key in ("deliveredPerSecond", "latencyMs", "ackLatencyMs", "server"):
+        assert results[key], key
+    assert results["server"]["deliveriesPerCpuSecond"] > 0
+    assert all(results["latencyMs"][p] > 0 for p in ("p50", "p90", "p99"))
+
+
+async def test_rooms_one_closed_loop_sender_per_channel(node_baseline, tmp_path):
+    doc = await burst(options(node_baseline, tmp_path, "node"),
+                      BurstOptions(clients=12, channels=3, senders=3, burst=1, duration=1.5))
+    results = doc["results"]
+    acc = results["accounting"]
+    assert acc["clean"] and acc["errors"] == {}, acc
+    assert acc["sent"] == acc["acked"] == results["bursts"]["latencyMs"]["count"] > 3
+    assert acc["expected"] == acc["delivered"] == acc["sent"] * 4

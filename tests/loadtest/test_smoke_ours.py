@@ -1,11 +1,14 @@
-"""Fan-out and DM ping-pong against our real server: accounts, a workspace and channels made
+"""Fan-out, bursts and DM ping-pong against our real server: accounts, a workspace and channels made
 over HTTP, sockets authenticated with real access tokens, messages stored in PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from loadtest.options import RunOptions
+from loadtest.scenarios.burst import BurstOptions, burst
 from loadtest.scenarios.dm import DmOptions, dm
 from loadtest.scenarios.fanout import FanoutOptions, fanout
 
@@ -35,3 +38,16 @@ async def test_dm_against_our_server(server, tmp_path):
     assert results["accounting"]["errors"] == {}
     assert results["accounting"]["clean"], results["accounting"]
     assert results["roundTrip"]["latencyMs"]["count"] >= 9
+
+
+@pytest.mark.settings(RATE_LIMIT_SEND="1000000/1")  # bursts outrun a person's limit, as they should
+async def test_bursts_against_our_server(server, tmp_path):
+    doc = await burst(options(server, tmp_path), BurstOptions(clients=4, burst=4, duration=1.5))
+    results = doc["results"]
+    acc = results["accounting"]
+    assert acc["errors"] == {} and acc["clean"], acc
+    assert results["bursts"]["timeouts"] == 0
+    bursts = results["bursts"]["latencyMs"]["count"]
+    assert bursts >= 2 and acc["sent"] == acc["acked"] == bursts * 4 * 4
+    assert acc["expected"] == acc["delivered"] == acc["sent"] * 4
+    assert results["deliveredPerSecond"] > 0 and results["latencyMs"]["p90"] > 0

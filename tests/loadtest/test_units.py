@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from loadtest import content, protocol
+from loadtest import cli, content, protocol
+from loadtest.bench.configs import standard
 from loadtest.histogram import Histogram
 from loadtest.ledger import Receipts, Sends, account
 
@@ -60,3 +61,26 @@ def test_ledger_excludes_refused_sends_and_flags_strangers():
     assert (acc.expected, acc.delivered, acc.lost, acc.duplicated) == (4, 4, 0, 0)
     assert (acc.unexpected, acc.late_or_foreign) == (2, 1)
     assert acc.errors == {"rate_limited": 1}
+
+
+def test_every_standard_configuration_is_a_valid_command():
+    configs = {c.name: c for c in standard(scale=0.1)}
+    assert {"burst", "rooms", "rooms-1000"} <= configs.keys()
+    assert configs["rooms-1000"].scenario == configs["rooms"].scenario == "burst"
+    for config in configs.values():
+        args = cli.parser().parse_args(config.command("http://x", "node").split()[1:])
+        assert args.command == config.scenario
+    rooms = cli.parser().parse_args(configs["rooms"].command().split()[1:])
+    assert (rooms.channels, rooms.senders, rooms.burst) == (3, 3, 1)
+
+
+def test_burst_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["burst", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, default in (("--target", "ours"), ("--procs", "1"), ("--server-pid", "none"),
+                            ("--connect-rate", "500.0"), ("--out", "loadtest-out"), ("--clients", "32"),
+                            ("--channels", "1"), ("--senders", "0"), ("--burst", "16"), ("--duration", "10.0"),
+                            ("--size", "0"), ("--drain", "5.0")):
+        entry = text.split("options:", 1)[1].split(f" {option} ", 1)[1].split(" --", 1)[0]
+        assert entry.endswith(f"(default: {default})"), (option, entry)
