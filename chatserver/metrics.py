@@ -49,6 +49,10 @@ SLOW_CLIENTS = Counter(
     ["action"], registry=REGISTRY,
 )
 
+DB_POOL_EXHAUSTED = Counter(
+    "chat_db_pool_exhausted_total", "Requests answered `unavailable` because every pooled connection was busy.",
+    registry=REGISTRY,
+)
 GROUP_COMMITS = Histogram(
     "chat_group_commit_size", "Writes gathered into one statement and commit, by what they write.",
     ["write"], registry=REGISTRY, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),

@@ -20,6 +20,7 @@ DECLARE
     v_user_a uuid;
     v_user_b uuid;
     v_first_seq bigint;
+    v_senders uuid[];
     v_message messages;
 BEGIN
     IF p_channel_id IS NOT NULL THEN
@@ -34,18 +35,20 @@ BEGIN
         RETURN;
     END IF;
     v_first_seq := v_seq;
+    -- Who of the senders may post here, asked once for the batch: what access.channel_member asks,
+    -- a channel member who is still in the workspace; in a conversation, its two people.
+    IF p_channel_id IS NOT NULL THEN
+        SELECT array_agg(cm.user_id) INTO v_senders
+          FROM channel_members cm
+          JOIN channels c ON c.id = cm.channel_id
+          JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = cm.user_id
+         WHERE cm.channel_id = p_channel_id AND cm.user_id = ANY (p_user_ids);
+    ELSE
+        v_senders := ARRAY[v_user_a, v_user_b];
+    END IF;
 
     FOR i IN 1 .. coalesce(cardinality(p_user_ids), 0) LOOP
-        IF p_channel_id IS NOT NULL THEN
-            -- What access.channel_member asks: a channel member who is still in the workspace.
-            CONTINUE WHEN NOT EXISTS (
-                SELECT 1 FROM channel_members cm
-                  JOIN channels c ON c.id = cm.channel_id
-                  JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = cm.user_id
-                 WHERE cm.channel_id = p_channel_id AND cm.user_id = p_user_ids[i]);
-        ELSE
-            CONTINUE WHEN p_user_ids[i] IS DISTINCT FROM v_user_a AND p_user_ids[i] IS DISTINCT FROM v_user_b;
-        END IF;
+        CONTINUE WHEN v_senders IS NULL OR NOT p_user_ids[i] = ANY (v_senders);
 
         INSERT INTO messages (channel_id, conversation_id, seq, change_seq, user_id, content, type, nonce)
         VALUES (p_channel_id, p_conversation_id, v_seq + 1, v_change + 1, p_user_ids[i], p_contents[i],

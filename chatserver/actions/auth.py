@@ -6,6 +6,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import asyncpg
+
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event, rooms
 from chatserver.errors import ApiError, conflict, unauthorized
@@ -19,7 +21,8 @@ from chatserver.schemas.accounts import (
     TokensOut,
 )
 from chatserver.security.tokens import new_token, token_hash
-from chatserver.store import password_resets, sessions, users
+from chatserver.store import memberships, password_resets, sessions, users
+from chatserver.store.memberships import Memberships
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +110,21 @@ async def authenticate(svc: Services, access_token: str | None) -> Principal:
     if not access_token or len(access_token) > 256:
         raise unauthorized()
     async with svc.db.connection() as conn:
-        session = await sessions.by_access_token(conn, token_hash(access_token))
+        return await _principal(conn, access_token)
+
+
+async def authenticate_socket(svc: Services, access_token: str | None) -> tuple[Principal, Memberships]:
+    """For a new socket: the caller, and everything they take part in (the rooms it joins),
+    on one connection from the pool."""
+    if not access_token or len(access_token) > 256:
+        raise unauthorized()
+    async with svc.db.connection() as conn:
+        principal = await _principal(conn, access_token)
+        return principal, await memberships.of_user(conn, principal.user_id)
+
+
+async def _principal(conn: asyncpg.Connection, access_token: str) -> Principal:
+    session = await sessions.by_access_token(conn, token_hash(access_token))
     if session is None:
         raise unauthorized("access token is invalid, expired or revoked")
     if not session["is_active"] or session["is_banned"]:

@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from uuid import UUID
 
+import asyncpg
+
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event, rooms
 from chatserver.presence import PresenceState
@@ -22,18 +24,20 @@ def _view(user_id: UUID, state: PresenceState) -> Presence:
                     last_active_at=datetime.fromtimestamp(state.last_active_at, UTC))
 
 
-async def _announce(svc: Services, user_id: UUID, view: Presence) -> None:
-    async with svc.db.transaction("save_presence") as conn:
+async def _announce(svc: Services, user_id: UUID, view: Presence, workspace_ids: list[UUID] | None = None) -> None:
+    """Store the state and tell the user's workspaces (`workspace_ids` when the caller knows them)."""
+    async with svc.db.connection() as conn:
         await presence_store.save(conn, user_id, view.status, view.status_text)
-        workspace_ids = await workspaces.ids_for_user(conn, user_id)
+        if workspace_ids is None:
+            workspace_ids = await workspaces.ids_for_user(conn, user_id)
     audience = (rooms.user(user_id), *(rooms.workspace(workspace_id) for workspace_id in workspace_ids))
     await svc.publish(Event("presence", view.wire(), rooms=audience))
 
 
-async def connected(svc: Services, user_id: UUID, sid: str) -> None:
+async def connected(svc: Services, user_id: UUID, sid: str, workspace_ids: list[UUID]) -> None:
     if await svc.presence.connect(user_id, sid):
         state = (await svc.presence.states([user_id]))[user_id]
-        await _announce(svc, user_id, _view(user_id, state))
+        await _announce(svc, user_id, _view(user_id, state), workspace_ids)
 
 
 async def disconnected(svc: Services, user_id: UUID, sid: str) -> None:
@@ -74,11 +78,10 @@ async def idle_sweep(svc: Services) -> None:
             await _announce(svc, user_id, _view(user_id, state))
 
 
-async def of_people_around(svc: Services, user_id: UUID) -> list[Presence]:
+async def of_people_around(svc: Services, conn: asyncpg.Connection, user_id: UUID) -> list[Presence]:
     """Presence of everyone sharing a workspace with the user: live where connected, last known otherwise."""
-    async with svc.db.connection() as conn:
-        user_ids = await workspaces.users_sharing_with(conn, user_id)
-        stored = await presence_store.of_users(conn, user_ids)
+    stored = await presence_store.of_people_around(conn, user_id)
+    user_ids = [row["user_id"] for row in stored]
     live = await svc.presence.states(user_ids)
     views = []
     for row in stored:

@@ -31,11 +31,12 @@ async def ready(svc: Services, principal: Principal) -> Ready:
         user = await users.by_id(conn, principal.user_id)
         channel_rows = await channels.states_for_user(conn, principal.user_id)
         conversation_rows = await conversations.for_user(conn, principal.user_id)
+        around = await presence.of_people_around(svc, conn, principal.user_id)
     return Ready(
         user=ReadyUser.from_row(user),
         channels=[ChannelState.from_row(row) for row in channel_rows],
         conversations=[conversation_view(row, principal.user_id) for row in conversation_rows],
-        presence=await presence.of_people_around(svc, principal.user_id),
+        presence=around,
     )
 
 

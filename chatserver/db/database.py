@@ -87,10 +87,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection handed back to the pool needs besides the rollback asyncpg always does:
+    nothing. No code here leaves session state behind (no LISTEN, no session-level SET, no cursor
+    outside a transaction, no advisory lock left held: migrations release theirs), so asyncpg's
+    default reset query (RESET ALL, UNLISTEN *, ...) would cost a round trip per use for nothing."""
+
+
 async def connect(url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 5,
                   command_timeout: float = 10) -> Database:
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection,
+        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session,
         timeout=connect_timeout, command_timeout=command_timeout,
         server_settings={"application_name": "chatserver"},
     )
@@ -108,6 +115,7 @@ class Database:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
         self._failing: set[str] = set()  # kinds of connection failure already logged in this outage
+        self._busy_logged_at = -60.0
 
     @asynccontextmanager
     async def transaction(self, name: str, *, isolation: str = "read_committed") -> AsyncIterator[asyncpg.Connection]:
@@ -137,10 +145,28 @@ class Database:
         except Exception as exc:
             if not is_connection_failure(exc):
                 raise
+            if isinstance(exc, TimeoutError) and self._saturated():
+                # PostgreSQL answers; every pooled connection is simply in use (a connect storm, slow
+                # queries). Overload, not an outage: the same answer to the client, said as it is.
+                self._note_busy()
+                raise ApiError("unavailable", "the server is busy; try again shortly",
+                               {"retryAfter": 1}) from exc
             self._note_failure(exc)
             raise ApiError("unavailable", "the database is unavailable; try again shortly",
                            {"retryAfter": RETRY_AFTER}) from exc
         self._note_success()
+
+    def _saturated(self) -> bool:
+        return self.pool.get_idle_size() == 0 and self.pool.get_size() >= self.pool.get_max_size()
+
+    def _note_busy(self) -> None:
+        metrics.DB_POOL_EXHAUSTED.inc()
+        now = time.monotonic()
+        if now - self._busy_logged_at >= 60:  # at most a line a minute
+            self._busy_logged_at = now
+            log.warning("every PostgreSQL connection of the pool (DB_POOL_MAX=%d) was in use for %.0f s; "
+                        "requests answer `unavailable` while that lasts", self.pool.get_max_size(),
+                        self.acquire_timeout)
 
     def _note_failure(self, exc: BaseException) -> None:
         """One warning per kind of failure and outage, not a stack per request."""

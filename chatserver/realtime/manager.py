@@ -3,9 +3,12 @@
 It reports when this process's first socket enters a room and its last one
 leaves, so the broker subscribes only to rooms it has sockets in.
 
-It broadcasts without a task per recipient: the packet is encoded once and
-handed to each socket's queue in turn (python-socketio creates one task per
-recipient and waits for them all). It also bounds what a slow client can
+It broadcasts without a task per recipient: the packet is encoded, and framed
+for websockets, once; each websocket with nothing queued takes the frame
+directly (transport.ChatWebSocket.take_now: no queue, no writer task, one write
+per socket per event-loop turn), the others get it through their engine.io
+queue (python-socketio creates one task per recipient and waits for them all).
+It also bounds what a slow client can
 hold: past a soft backlog, events that can be dropped for it (typing,
 presence) are; past a hard backlog the connection is closed, and the client
 reconnects and repairs with `sync`. A broadcast never waits for one socket.
@@ -30,6 +33,7 @@ from socketio import packet
 
 from chatserver import metrics
 from chatserver.realtime.transport import abort_transport
+from chatserver.realtime.transport import frame as ws_frame
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,8 @@ class RoomManager(socketio.AsyncManager):
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
         frames = [eio_packet.Packet(eio_packet.MESSAGE, part)
                   for part in (encoded if isinstance(encoded, list) else [encoded])]
+        # One websocket frame for every recipient that can take it directly (no binary attachments).
+        framed = ws_frame(frames[0].encode()) if len(frames) == 1 else None
         sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
@@ -78,8 +84,13 @@ class RoomManager(socketio.AsyncManager):
                 continue
             if self._over_hard_backlog(socket, sid):
                 continue
-            if socket.queue.qsize() >= self.soft_backlog and event in DROPPABLE:
+            backlog = socket.queue.qsize()
+            if backlog >= self.soft_backlog and event in DROPPABLE:
                 metrics.SLOW_CLIENTS.labels("dropped").inc()
+                continue
+            websocket = getattr(socket, "chat_websocket", None)
+            if framed is not None and backlog == 0 and socket.upgraded and websocket is not None \
+                    and websocket.take_now(framed):
                 continue
             for frame in frames:
                 await socket.send(frame)  # an unbounded queue: this never waits

@@ -7,6 +7,7 @@ import logging
 import time
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import socketio
 from aiohttp import WSCloseCode, web
@@ -28,7 +29,6 @@ from chatserver.realtime.transport import ChatEngineServer, abort_transport, clo
 from chatserver.realtime.wire_json import ChatPacket, MalformedPacket
 from chatserver.schemas.base import parse
 from chatserver.settings import Settings
-from chatserver.store import memberships
 
 log = logging.getLogger(__name__)
 
@@ -228,32 +228,26 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError(
                 "server is shutting down", {"code": "unavailable", "message": "server is shutting down"})
         try:
-            principal = await auth.authenticate(self.svc, _token_from(auth_payload, environ))
-            joined = await self._rooms_of(principal)
+            principal, mine = await auth.authenticate_socket(self.svc, _token_from(auth_payload, environ))
         except ApiError as error:  # a bad token is `unauthorized`; PostgreSQL away is `unavailable`
             metrics.SOCKET_CONNECTS.labels("refused").inc()
             code = "unavailable" if error.code == "unavailable" else "unauthorized"
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, {"code": code, "message": error.message}) from None
         self.principals[sid] = principal
-        for room in joined:
+        for room in [rooms.user(principal.user_id), rooms.session(principal.session_id),
+                     *map(rooms.workspace, mine.workspaces), *map(rooms.channel, mine.channels),
+                     *map(rooms.conversation, mine.conversations)]:
             await self.sio.enter_room(sid, room)
         metrics.SOCKET_CONNECTS.labels("accepted").inc()
         metrics.SOCKETS.inc()
         # `ready` must follow the CONNECT packet, which python-socketio sends only
         # after this handler returns; a task started now runs after that.
-        asyncio.get_running_loop().create_task(self._welcome(sid, principal))
+        asyncio.get_running_loop().create_task(self._welcome(sid, principal, mine.workspaces))
 
-    async def _rooms_of(self, principal: Principal) -> list[str]:
-        async with self.svc.db.connection() as conn:
-            mine = await memberships.of_user(conn, principal.user_id)
-        return [rooms.user(principal.user_id), rooms.session(principal.session_id),
-                *map(rooms.workspace, mine.workspaces), *map(rooms.channel, mine.channels),
-                *map(rooms.conversation, mine.conversations)]
-
-    async def _welcome(self, sid: str, principal: Principal) -> None:
+    async def _welcome(self, sid: str, principal: Principal, workspace_ids: list[UUID]) -> None:
         try:
-            await presence.connected(self.svc, principal.user_id, sid)
+            await presence.connected(self.svc, principal.user_id, sid, workspace_ids)
             await self.order.settled()  # what `ready` does not show, this process delivers
             snapshot = await sync.ready(self.svc, principal)
             await self.sio.emit("ready", snapshot.wire(), to=sid)

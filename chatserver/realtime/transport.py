@@ -128,6 +128,7 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
         self._request = request
         self._pending: list[bytes] = []
         self._flush_scheduled = False
+        self._draining = False
         engineio_socket = getattr(self.handler, "__self__", None)
         if engineio_socket is not None:
             engineio_socket.chat_transport = request.transport
@@ -151,12 +152,31 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
         transport = self._request.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("websocket closed")  # ends engine.io's writer
-        self._pending.append(frame(message))
+        self._hand_over(frame(message))
+        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            self._draining = True
+            try:
+                await self._request.protocol._drain_helper()
+            finally:
+                self._draining = False
+
+    def take_now(self, framed: bytes) -> bool:
+        """Hand over a broadcast's frame without engine.io's queue and writer task, when nothing
+        can be ahead of it: not while engine.io's writer waits for the kernel (it may hold packets
+        taken from the queue), nor past the high-water mark, where the queue's bounds must apply.
+        The caller has checked that the queue is empty. False: send it through the queue."""
+        transport = self._request.transport
+        if self._draining or transport is None or transport.is_closing() \
+                or transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            return False
+        self._hand_over(framed)
+        return True
+
+    def _hand_over(self, framed: bytes) -> None:
+        self._pending.append(framed)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
-        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
-            await self._request.protocol._drain_helper()
 
     def _flush(self) -> None:
         self._flush_scheduled = False

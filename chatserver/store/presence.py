@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -20,10 +19,15 @@ async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text
     )
 
 
-async def of_users(conn: asyncpg.Connection, user_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+async def of_people_around(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg.Record]:
+    """The last known presence of everyone who shares a workspace with the user (the user included)."""
     return await conn.fetch(
         """SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
                   coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
-           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id WHERE u.id = ANY($1::uuid[])""",
-        list(user_ids),
+           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
+           WHERE u.id IN (SELECT other.user_id FROM workspace_members mine
+                          JOIN workspace_members other ON other.workspace_id = mine.workspace_id
+                          WHERE mine.user_id = $1)""",
+        user_id,
     )
+
