@@ -48,18 +48,35 @@ class RoomManager(socketio.AsyncManager):
         self.soft_backlog = soft_backlog
         self.hard_backlog = hard_backlog
         self.hard_backlog_bytes = hard_backlog_bytes
+        self._joined: dict[tuple[str, str], set] = {}  # (namespace, sid) -> the rooms it is in
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):
         was_new = room not in self.rooms.get(namespace, {})
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._joined.setdefault((namespace, sid), set()).add(room)
         if was_new and room is not None and ":" in room:
             self._on_interest(room, True)
 
     def basic_leave_room(self, sid, namespace, room):
         existed = room in self.rooms.get(namespace, {})
         super().basic_leave_room(sid, namespace, room)
+        if (joined := self._joined.get((namespace, sid))) is not None:
+            joined.discard(room)
         if existed and room not in self.rooms.get(namespace, {}) and room is not None and ":" in room:
             self._on_interest(room, False)
+
+    def basic_disconnect(self, sid, namespace, **kwargs):
+        """python-socketio finds a leaving socket's rooms by copying and scanning every room of the
+        namespace, so each disconnect cost as much as all connections together (a storm of them
+        after a network blip was quadratic); the rooms each socket joined are known here."""
+        for room in self._joined.pop((namespace, sid), ()):
+            self.basic_leave_room(sid, namespace, room)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if sid in pending.get(namespace, ()):
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
 
     async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         if callback is not None:  # a per-recipient ack id: each packet differs
