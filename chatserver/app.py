@@ -21,6 +21,7 @@ from chatserver.http import (
     messages,
     openapi,
     search,
+    web_client,
     workspaces,
 )
 from chatserver.http.api import SERVICES
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app[REALTIME] = Realtime(settings)
     app[REALTIME].attach(app)
     health.add_routes(app)
+    web_client.add_routes(app)  # the web chat client at /
     apis = [module.api for module in API_MODULES]
     for api in apis:
         api.add_to(app)

@@ -1,0 +1,3 @@
+"""The web client's tests run in Debian's headless Chromium (tests/support/browser.py)."""
+
+from tests.support.browser import browser  # noqa: F401  (a fixture)
