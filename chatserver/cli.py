@@ -1,4 +1,4 @@
-"""`chatserver serve | migrate | settings`: the console entry point."""
+"""`chatserver serve | migrate | settings | worker | users`: the console entry point."""
 
 from __future__ import annotations
 
@@ -6,14 +6,30 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
+import warnings
 
 from chatserver import logs
 from chatserver.settings import Settings, SettingsError
 
 log = logging.getLogger("chatserver")
+
+# `chatserver serve --load-test`: the per-user and per-address limits a local load test runs into
+# (thousands of sign-ups from one address, each user sending many messages a second). A variable
+# set in the environment keeps its value.
+LOAD_TEST_LIMITS = {
+    "RATE_LIMIT_SEND": "1000000/1",
+    "RATE_LIMIT_EDIT": "1000000/1",
+    "RATE_LIMIT_REACTION": "1000000/1",
+    "RATE_LIMIT_TYPING": "1000000/1",
+    "RATE_LIMIT_AUTH": "1000000/1",
+}
+
+# The platform roles of users.role (the seeds' admin and recruiter; everyone starts as user).
+PLATFORM_ROLES = ("user", "recruiter", "admin")
 
 
 def _install_uvloop() -> None:
@@ -79,14 +95,64 @@ async def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
         await runner.cleanup()
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, load_test: dict[str, str] | None = None) -> None:
     try:
         sockets = _listen(settings.host, settings.port)
     except CannotListen as exc:
         print(f"chatserver: {exc}", file=sys.stderr)
         sys.exit(2)
+    if load_test is not None:
+        _announce_load_test(load_test)
     _install_uvloop()
     asyncio.run(_serve(settings, sockets))
+
+
+def _announce_load_test(raised: dict[str, str]) -> None:
+    """Say loudly, on stderr and in the log, that the limits are off: this is no server for people."""
+    kept = [name for name in LOAD_TEST_LIMITS if name not in raised]
+    lines = ["LOAD-TEST PRESET (chatserver serve --load-test): rate limits raised for a local load test,",
+             "  " + (" ".join(f"{name}={value}" for name, value in raised.items()) or "none (all set in the environment)"),
+             "  Never run a server people use like this."]
+    if kept:
+        lines.insert(2, "  kept from the environment: " + ", ".join(f"{name}={os.environ[name]}" for name in kept))
+    bar = "*" * 78
+    print("\n".join([bar, *lines, bar]), file=sys.stderr, flush=True)
+    log.warning("load-test preset: rate limits raised; never run a server people use like this",
+                extra={"raised": raised, "kept": kept})
+
+
+def set_role(settings: Settings, login: str, role: str) -> None:
+    """`chatserver users set-role LOGIN ROLE`: grant a platform role, by email or username."""
+    import asyncpg
+
+    from chatserver.services import database_url
+
+    async def run() -> tuple[str, str, str] | None:
+        url, embedded = await database_url(settings)
+        try:
+            conn = await asyncpg.connect(url)
+            try:
+                async with conn.transaction():
+                    before = await conn.fetchrow(
+                        "SELECT id, username, role FROM users WHERE lower(username) = lower($1) "
+                        "OR lower(email) = lower($1) FOR UPDATE", login)
+                    if before is None:
+                        return None
+                    await conn.execute("UPDATE users SET role = $2, updated_at = now() WHERE id = $1",
+                                       before["id"], role)
+                    return before["username"], before["role"], role
+            finally:
+                await conn.close()
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+    changed = asyncio.run(run())
+    if changed is None:
+        print(f"chatserver: no user with the username or email {login!r}", file=sys.stderr)
+        sys.exit(1)
+    username, old, new = changed
+    print(f"{username}: role {old} -> {new}" if old != new else f"{username} already has the role {new}")
 
 
 def migrate(settings: Settings) -> None:
@@ -130,25 +196,51 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd = commands.add_parser("serve", help="run the HTTP and Socket.IO server")
     serve_cmd.add_argument("--host", help="address to listen on (default: $HOST or 0.0.0.0)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8080)")
+    serve_cmd.add_argument("--load-test", action="store_true",
+                           help="raise the rate limits (sends, edits, reactions, typing, sign-ups) so that a "
+                                "local load test (chat-loadtest) is not throttled; says so loudly at start. "
+                                "Never on a server people use")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("settings", help="list the environment variables the server reads")
     worker_cmd = commands.add_parser("worker", help="run the periodic jobs (daily summaries, clean-ups) until stopped")
     worker_cmd.add_argument("--once", action="store_true", help="run every job once and exit")
     commands.add_parser("migrate-legacy-ai", help="move deprecated AI chat messages and votes to the current tables")
+    users_cmd = commands.add_parser("users", help="manage user accounts").add_subparsers(dest="users_command",
+                                                                                      required=True)
+    role_cmd = users_cmd.add_parser(
+        "set-role", help="grant a platform role: admin (may do everything), recruiter, or user (the default)",
+        description="Set a user's platform role (users.role). Admins may act on every seed resource; "
+                    "recruiters may post jobs and review applications. Takes effect on the user's next request.")
+    role_cmd.add_argument("login", metavar="LOGIN", help="the user's username or email")
+    role_cmd.add_argument("role", metavar="ROLE", choices=PLATFORM_ROLES, help="one of " + ", ".join(PLATFORM_ROLES))
     args = parser.parse_args(argv)
 
     if args.command == "settings":
         show_settings()
         return
+    # pgserver asks platformdirs for a runtime folder when imported, which warns where
+    # XDG_RUNTIME_DIR is unset (containers, CI) and then uses /tmp/runtime-UID, which is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     overrides = {key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None}
+    environ = dict(os.environ)
+    load_test = None
+    if getattr(args, "load_test", False):
+        load_test = {name: value for name, value in LOAD_TEST_LIMITS.items() if name not in environ}
+        environ |= load_test
     try:
-        settings = Settings.from_env(**overrides)
+        settings = Settings.from_env(environ, **overrides)
     except SettingsError as exc:
         print(f"chatserver: {exc}", file=sys.stderr)
         sys.exit(2)
     logs.configure(settings.log_level, settings.log_json)
     if args.command == "worker":
         worker(settings, once=args.once)
+        return
+    if args.command == "users":
+        set_role(settings, args.login, args.role)
+        return
+    if args.command == "serve":
+        serve(settings, load_test=load_test)
         return
     {"serve": serve, "migrate": migrate, "migrate-legacy-ai": migrate_legacy_ai}[args.command](settings)
 

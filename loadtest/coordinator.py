@@ -63,8 +63,10 @@ class Workers:
         return i, kind, data
 
     async def gather(self, expect: str, *, timeout: float,
-                     on_progress: Callable[[int, Any], None] | None = None) -> list[Any]:
-        """One `expect` reply from every process, in process order."""
+                     on_progress: Callable[[int, Any], None] | None = None,
+                     tick: Callable[[int], None] | None = None) -> list[Any]:
+        """One `expect` reply from every process, in process order. `tick(replies so far)` is
+        called at least every half second while waiting (for a progress bar)."""
         replies: dict[int, Any] = {}
         deadline = asyncio.get_running_loop().time() + timeout
         while len(replies) < self.count:
@@ -72,7 +74,9 @@ class Workers:
             if left <= 0:
                 raise WorkerError(f"no {expect!r} from load processes "
                                   f"{sorted(set(range(self.count)) - set(replies))} within {timeout:.0f}s")
-            message = await self.next(left)
+            if tick is not None:
+                tick(len(replies))
+            message = await self.next(min(left, 0.5) if tick is not None else left)
             if message is None:
                 continue
             i, kind, data = message
@@ -80,6 +84,8 @@ class Workers:
                 replies[i] = data
             elif kind == "progress" and on_progress is not None:
                 on_progress(i, data)
+        if tick is not None:
+            tick(len(replies))
         return [replies[i] for i in range(self.count)]
 
     async def __aexit__(self, *exc: object) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from loadtest.population import Population, Seat
+from loadtest.progress import ProgressBar
 
 API = "/api/v1"
 PASSWORD = "loadtest password 1"
@@ -63,8 +64,9 @@ def _warn_rate_limited(url: str) -> None:
     path = url.split("/api/v1", 1)[-1]
     if path not in _warned:
         _warned.add(path)
-        print(f"setup: the server rate-limits {path}; waiting as told. For load tests start it with "
-              "RATE_LIMIT_AUTH and RATE_LIMIT_SEND raised (scripts/bench does).", file=sys.stderr)
+        print(f"\nsetup: the server rate-limits {path}; waiting as told, which is slow. For load tests "
+              "start it with its limits raised: `chatserver serve --load-test` (or `./scripts/serve "
+              "--load-test`).", file=sys.stderr)
 
 
 async def _account(http: aiohttp.ClientSession, base: str, username: str) -> dict[str, Any]:
@@ -115,16 +117,19 @@ async def _accounts(http: aiohttp.ClientSession, base: str, count: int, concurre
         run = secrets.token_hex(3)
         gate = asyncio.Semaphore(concurrency)
         done = [0]
+        bar = ProgressBar("accounts", enabled=log is not None)
+        started = time.monotonic()
 
         async def one(i: int) -> dict[str, Any]:
             async with gate:
                 account = await _account(http, base, f"lt{run}u{i}")
             done[0] += 1
-            if log and (done[0] % 50 == 0 or done[0] == missing):
-                log(f"accounts: {done[0]}/{missing} registered")
+            rate = done[0] / max(time.monotonic() - started, 1e-3)
+            bar.update(done[0] / missing, f"{done[0]}/{missing} signed up and in, {rate:.0f}/s")
             return account
 
         accounts += await asyncio.gather(*(one(i) for i in range(missing)))
+        bar.done(f"{missing} accounts signed up and in, {time.monotonic() - started:.1f} s")
         _save_cache(cache, base, accounts)
     return accounts[:count]
 
@@ -157,6 +162,8 @@ async def prepare_ours(url: str, users: int, channels: int, *, concurrency: int 
                 await _request(http, "POST", f"{base}{API}/workspaces/join", token=account["accessToken"],
                                json_body={"inviteCode": workspace["inviteCode"]}, ok=(200, 201, 204, 409))
 
+        if log:
+            log(f"setup: {len(members)} accounts joining the workspace ({channels} channels)")
         await asyncio.gather(*(join(a) for a in members))
     seats = [Seat(i, a["userId"], {"token": a["accessToken"]}) for i, a in enumerate(members)]
     return Population(seats, channel_ids, setup_seconds=time.monotonic() - started,

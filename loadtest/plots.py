@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import Any
 
 
+def available() -> bool:
+    """Whether matplotlib can be imported (it is the `loadtest` extra, not a dependency)."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _pyplot():
     import matplotlib
 
@@ -20,12 +27,14 @@ def _pyplot():
 
 
 def _plain_numbers(axis) -> None:
-    """Log-scale ticks at 1, 2, 5, 10, 20... labelled as such (not 2x10^0), so that even a
-    narrow range has a few readable labels."""
+    """Log-scale ticks at 1, 2, 3, 5 of every decade (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10...)
+    labelled as plain numbers (not 2x10^0), and at 4, 6, 7, 8, 9 unlabelled: every latency can
+    be read against a labelled tick, however narrow the range."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0), numticks=40))
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_locator(LogLocator(base=10, subs=(4.0, 6.0, 7.0, 8.0, 9.0), numticks=40))
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -70,10 +79,18 @@ def latency_cdf(report: dict[str, Any], name: str, block: dict[str, Any], path: 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot([p[0] for p in points], [p[1] * 100 for p in points], drawstyle="steps-post")
-    for pct in (50, 90, 99):
-        ax.axhline(pct, color="grey", linewidth=0.6, linestyle="--")
     ax.set_xscale("log")
     _plain_numbers(ax.xaxis)
+    # p50, p90 and p99 marked where the curve crosses them, with their values.
+    latency = block.get("latencyMs") or {}
+    for key, pct, color in (("p50", 50, "tab:green"), ("p90", 90, "tab:orange"), ("p99", 99, "tab:red")):
+        ax.axhline(pct, color="grey", linewidth=0.6, linestyle="--")
+        value = latency.get(key)
+        if value:
+            ax.axvline(value, color=color, linewidth=0.8, linestyle=":")
+            ax.plot([value], [pct], "o", color=color, markersize=5)
+            ax.annotate(f"{key} {value:.3g} ms", (value, pct), textcoords="offset points", xytext=(6, -12),
+                        color=color, fontsize=9)
     ax.set_xlabel("latency, ms")
     ax.set_ylabel("% of deliveries at or below")
     ax.set_ylim(0, 100.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,19 +69,32 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+MATPLOTLIB_MISSING = ("figures: skipped, matplotlib is not installed. Install it with "
+                      "`.venv/bin/pip install -e '.[loadtest]'` (or `pip install matplotlib`), then draw "
+                      "them from the report: `chat-loadtest plot {path}`")
+
+
 def finish(report: dict[str, Any], run: RunOptions) -> Path:
-    """Write the JSON report and the figures; print the summary table unless quiet."""
+    """Write the JSON report and print the summary table (unless quiet), then draw the figures:
+    a figure that cannot be drawn (no matplotlib) costs the run nothing."""
     report["finishedAt"] = now_iso()
     out = Path(run.out)
     if not out.exists():
         out.mkdir(parents=True)
         (out / ".gitignore").write_text("*\n")  # results, not sources: keep them out of commits
     stem = run.label or f"{report['scenario']}-{report['target']}"
-    if run.plots:
-        report["plots"] = [str(p) for p in plots.write(report, out, stem)]
     path = out / f"{stem}.json"
     path.write_text(json.dumps(report, indent=1, default=str))
     if not run.quiet:
         print(table(report))
-        print(f"report: {path}")
+        print(f"report: {path}", flush=True)
+    if run.plots:
+        if not plots.available():
+            print(MATPLOTLIB_MISSING.format(path=path), file=sys.stderr, flush=True)
+            return path
+        report["plots"] = [str(p) for p in plots.write(report, out, stem)]
+        path.write_text(json.dumps(report, indent=1, default=str))  # now naming its figures too
+        if not run.quiet:
+            for figure in report["plots"]:
+                print(f"figure: {figure}")
     return path

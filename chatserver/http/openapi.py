@@ -1,13 +1,17 @@
-"""The OpenAPI 3.1 document, generated from the route table and its pydantic models,
-and a readable page rendered from it (no script from elsewhere needed)."""
+"""The OpenAPI 3.1 document, generated from the route table and its pydantic models, and the
+API reference pages: Swagger UI for it at /api/docs, the AsyncAPI viewer for the Socket.IO API
+(/api/asyncapi.yaml) at /api/asyncapi. Both viewers are vendored in chatserver/http/apidocs/ (see
+its README.md): nothing is fetched from elsewhere, at run time or by the browser."""
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Iterable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
@@ -16,6 +20,7 @@ from pydantic_core import core_schema
 from chatserver import __version__
 from chatserver.errors import HTTP_STATUS
 from chatserver.http.api import Api, Endpoint
+from chatserver.http.openapi_examples import Examples, problem_example
 from chatserver.http.problem import PROBLEM_TYPE, Problem
 from chatserver.schemas.base import NUL_PATTERN
 from chatserver.schemas.fields import JSON_VALUE_SCHEMA
@@ -164,6 +169,128 @@ def _links(creator: Endpoint, endpoints: list[Endpoint]) -> dict[str, dict]:
     return links
 
 
+# Tags in the order the viewer lists them: the chat API first, then the seed features grouped by
+# the seed system they come from (docs/schema.md maps each seed table to its resource).
+CHAT_TAGS = {
+    "auth": "Sign up, sign in, refresh and revoke tokens, reset a password. Start here: "
+            "`POST /auth/login` answers the `accessToken` that the Authorize button takes.",
+    "account": "Your own account, your signed-in devices, and other users' public profiles.",
+    "workspaces": "Chat tenants: create one, share its invite code, join with it, manage members and roles.",
+    "channels": "Channels of a workspace and their members. Realtime clients join them with `channel:join`.",
+    "messages": "Channel messages over HTTP (the same as the `message:*` socket events): history, "
+                "posting, edits, deletes, reactions, pins, search.",
+    "conversations": "Direct conversations between two people and their messages.",
+    "attachments": "Upload a file, then name its id in a message's `attachmentIds`.",
+}
+SEED_SYSTEMS = {
+    "GrowCommunity": {
+        "communities": "Member organisations with roles, join requests and posts.",
+        "typed messages": "Typed messages (coffee chat, mentorship...) with per-type slots and settings.",
+        "invites": "Invite links, referrals and identity revelations.",
+        "profiles": "User profiles: the person behind an account.",
+    },
+    "Career platform": {
+        "connections": "Connection requests between people, their notifications and messages.",
+        "anonymous feed": "Anonymous posts, comments and likes.",
+        "ai chat": "Chats with an AI assistant, their messages and votes.",
+        "documents": "Versioned documents and suggestions on them.",
+        "skills": "Skill quizzes: questions, attempts, best scores.",
+        "jobs": "Job postings, applications and interview rounds.",
+        "planner": "Calendar blocks, daily interviews and interview progress.",
+        "activity": "Activity logs, sessions, page views, feature usage and daily summaries.",
+        "forms": "Uploads, premium interest, API access requests and archive cards.",
+    },
+}
+
+
+def _tag_name(tag: str) -> str:
+    for system, tags in SEED_SYSTEMS.items():
+        if tag in tags:
+            return f"{system}: {tag}"
+    return tag
+
+
+def _tags() -> tuple[list[dict], list[dict]]:
+    """The document's `tags` (in display order, with descriptions) and Redoc's `x-tagGroups`."""
+    tags = [{"name": name, "description": text} for name, text in CHAT_TAGS.items()]
+    groups = [{"name": "Chat", "tags": list(CHAT_TAGS)}]
+    for system, system_tags in SEED_SYSTEMS.items():
+        names = [_tag_name(tag) for tag in system_tags]
+        tags += [{"name": name, "description": f"{system} seed. {text}"}
+                 for name, text in zip(names, system_tags.values(), strict=True)]
+        groups.append({"name": system, "tags": names})
+    return tags, groups
+
+
+_ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU])")
+
+
+def _clean_names(document: dict[str, Any]) -> dict[str, Any]:
+    """Schema names without module paths: pydantic names two models called the same, such as the
+    PostIn of messages and of the anonymous feed, `chatserver__schemas__messages__PostIn`; here they
+    become `MessagesPostIn` and `AnonymousPostIn`."""
+    schemas = document["components"]["schemas"]
+    renames = {}
+    for name in schemas:
+        if "__" in name:
+            parts = name.split("__")
+            renames[name] = parts[-2].replace("_", " ").title().replace(" ", "") + parts[-1]
+    if not renames:
+        return document
+    text = orjson.dumps(document).decode()
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    document = orjson.loads(text)
+    document["components"]["schemas"] = {renames.get(name, name): schema
+                                         for name, schema in document["components"]["schemas"].items()}
+    for new in renames.values():
+        document["components"]["schemas"][new]["title"] = new
+    return document
+
+
+def _add_examples(document: dict[str, Any]) -> None:
+    """An example for every parameter, request body and response of every operation."""
+    examples = Examples(document["components"]["schemas"])
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                parameter["example"] = examples.parameter(parameter)
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                value = examples.value(media["schema"], request=True)
+                if media_type == "multipart/form-data":
+                    value = {"file": "(the file's bytes)"}
+                    media["encoding"] = {"file": {"contentType": "application/octet-stream"}}
+                media["example"] = value
+            for status, response in operation["responses"].items():
+                for media_type, media in response.get("content", {}).items():
+                    if media_type == PROBLEM_TYPE:
+                        code = response["description"].split("code ", 1)[1].split(" ")[0]
+                        media["example"] = problem_example(int(status), code, HTTPStatus(int(status)).phrase)
+                    else:
+                        media["example"] = examples.value(media["schema"])
+
+
+DESCRIPTION = """\
+The HTTP API of the chat server: accounts, workspaces, channels, messages, direct conversations,
+attachments, and the community and career features of the seed systems. The realtime API (Socket.IO
+events: connecting, `ready`, sending and receiving messages, `sync`) is described at
+[/api/asyncapi](/api/asyncapi) (document: [/api/asyncapi.yaml](/api/asyncapi.yaml)).
+
+**Trying it here.** `POST /api/v1/auth/register`, then `POST /api/v1/auth/login` (both open); copy
+the `accessToken` of the answer into **Authorize** (the token is kept in this browser until you log
+out of the dialog), then "Try it out" on any operation. The filter box searches tags, paths and
+summaries.
+
+**Conventions.** JSON bodies in camelCase; ids are UUID strings; times ISO 8601 UTC with a `Z`.
+Errors are `application/problem+json` (RFC 9457) with a `code` that programs match on: `unauthorized`,
+`forbidden`, `not_found`, `invalid` (with `errors` naming the fields), `conflict`, `version_conflict`,
+`rate_limited` (with `details.retryAfter`), `payload_too_large`, `limit_reached`, `unavailable`,
+`internal`. Lists are cursor pages: `?limit=&cursor=` answers `{items, nextCursor}`. A resource with a
+version answers it as an `ETag`; a `PATCH` or `DELETE` with an `If-Match` that no longer matches
+answers 412 `version_conflict`.
+"""
+
+
 def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, Any]:
     endpoints = [(api.prefix, endpoint) for api in apis for endpoint in api.endpoints]
     wanted: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
@@ -174,20 +301,26 @@ def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, An
             wanted.append((endpoint.response, "serialization"))
     wanted = list(dict.fromkeys(wanted))
     refs, defs = models_json_schema(wanted, by_alias=True, ref_template=_REF, schema_generator=InputSchema)
+    tags, groups = _tags()
+    order = {tag["name"]: index for index, tag in enumerate(tags)}
+    # Operations in tag order (a viewer lists paths in document order within a tag).
+    endpoints.sort(key=lambda item: order.get(_tag_name((item[1].tags or ("other",))[0]), len(order)))
     paths: dict[str, dict[str, Any]] = {}
     for prefix, endpoint in endpoints:
-        paths.setdefault(prefix + endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, refs)
+        operation = _operation(endpoint, refs)
+        operation["tags"] = [_tag_name(tag) for tag in operation["tags"]]
+        operation["summary"] = _ARTICLE.sub(r"\1n ", operation["summary"])
+        paths.setdefault(prefix + endpoint.path, {})[endpoint.method.lower()] = operation
     for prefix, endpoint in endpoints:
         if links := _links(endpoint, [other for _, other in endpoints]):
             paths[prefix + endpoint.path]["post"]["responses"][str(endpoint.status)]["links"] = links
-    return {
+    used = {tag for operations in paths.values() for operation in operations.values() for tag in operation["tags"]}
+    document = {
         "openapi": "3.1.0",
-        "info": {
-            "title": title,
-            "version": __version__,
-            "description": "HTTP API of the chat server. Realtime events are described in docs/asyncapi.yaml.",
-        },
+        "info": {"title": title, "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": "/"}],
+        "tags": [tag for tag in tags if tag["name"] in used] + [{"name": name} for name in sorted(used - set(order))],
+        "x-tagGroups": [group | {"tags": [tag for tag in group["tags"] if tag in used]} for group in groups],
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}) | {"JsonValue": JSON_VALUE_SCHEMA},
@@ -196,81 +329,9 @@ def build(apis: Iterable[Api], *, title: str = "chatserver API") -> dict[str, An
         },
         "security": [{"bearer": []}],
     }
-
-
-def _schema_text(schema: dict | None, components: dict) -> str:
-    """A short type description such as `{email: string, password: string}`."""
-    if not schema:
-        return ""
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return f'<a href="#schema-{html.escape(name)}">{html.escape(name)}</a>'
-    return html.escape(schema.get("type", "object") if isinstance(schema.get("type"), str) else "value")
-
-
-def render_page(document: dict[str, Any]) -> str:
-    components = document["components"]["schemas"]
-    parts = [f"<h1>{html.escape(document['info']['title'])} {html.escape(document['info']['version'])}</h1>",
-             f"<p>{html.escape(document['info']['description'])} "
-             'The machine-readable document is at <a href="/api/openapi.json">/api/openapi.json</a>.</p>']
-    by_tag: dict[str, list[tuple[str, str, dict]]] = {}
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            by_tag.setdefault((operation.get("tags") or ["other"])[0], []).append((method, path, operation))
-    for tag, operations in by_tag.items():
-        parts.append(f"<h2>{html.escape(tag)}</h2>")
-        for method, path, operation in operations:
-            body = operation.get("requestBody", {}).get("content", {})
-            body_schema = next(iter(body.values()), {}).get("schema") if body else None
-            responses = "".join(
-                f"<li><code>{status}</code> {html.escape(resp['description'])} "
-                f"{_schema_text(next(iter(resp.get('content', {}).values()), {}).get('schema'), components)}</li>"
-                for status, resp in operation["responses"].items()
-            )
-            auth = "" if operation.get("security") == [] else ' <span class="auth">bearer</span>'
-            params = "".join(
-                f"<li><code>{html.escape(p['name'])}</code> ({p['in']}{', required' if p['required'] else ''})</li>"
-                for p in operation.get("parameters", [])
-            )
-            parts.append(
-                f'<section><h3><span class="m">{method.upper()}</span> <code>{html.escape(path)}</code>{auth}</h3>'
-                f"<p>{html.escape(operation['summary'])}</p>"
-                + (f"<p>Parameters:</p><ul>{params}</ul>" if params else "")
-                + (f"<p>Body: {_schema_text(body_schema, components)}</p>" if body_schema else "")
-                + f"<p>Responses:</p><ul>{responses}</ul></section>"
-            )
-    parts.append("<h2>Schemas</h2>")
-    for name, schema in components.items():
-        required = set(schema.get("required", []))
-        rows = "".join(
-            f"<tr><td><code>{html.escape(field)}</code>{' *' if field in required else ''}</td>"
-            f"<td>{_describe(spec)}</td><td>{html.escape(spec.get('description', ''))}</td></tr>"
-            for field, spec in schema.get("properties", {}).items()
-        )
-        parts.append(f'<h3 id="schema-{html.escape(name)}">{html.escape(name)}</h3>'
-                     f"<p>{html.escape(schema.get('description', ''))}</p>"
-                     f"<table><tr><th>field</th><th>type</th><th></th></tr>{rows}</table>")
-    style = ("body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}"
-             "section{border-top:1px solid #ddd;padding:.3em 0}.m{display:inline-block;min-width:4.5em;"
-             "font-weight:700;color:#06c}.auth{font-size:.7em;background:#eee;padding:.1em .4em;border-radius:3px}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}")
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(document['info']['title'])}"
-            f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>")
-
-
-def _describe(spec: dict) -> str:
-    if "$ref" in spec:
-        return _schema_text(spec, {})
-    if "anyOf" in spec:
-        return " or ".join(_describe(option) for option in spec["anyOf"])
-    if spec.get("type") == "array":
-        return "array of " + _describe(spec.get("items", {}))
-    text = str(spec.get("type", "any"))
-    if "format" in spec:
-        text += f" ({spec['format']})"
-    if "enum" in spec:
-        text += ": " + ", ".join(map(str, spec["enum"]))
-    return html.escape(text)
+    document = _clean_names(document)
+    _add_examples(document)
+    return document
 
 
 OPENAPI = web.AppKey("openapi", dict)
@@ -280,11 +341,83 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
+APIDOCS = Path(__file__).resolve().parent / "apidocs"
+ASYNCAPI_DOCUMENT = APIDOCS / "asyncapi.yaml"  # written by scripts/asyncapi with docs/asyncapi.yaml
+ASSETS_PREFIX = "/api/docs/assets/"
+_ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".txt": "text/plain"}
+
+_NAV = """<nav class="chat-apidocs-nav"><strong>chatserver</strong>
+<a href="/api/docs"{http}>HTTP API</a> <a href="/api/asyncapi"{realtime}>Realtime events (Socket.IO)</a>
+<span class="files"><a href="/api/openapi.json">openapi.json</a> <a href="/api/asyncapi.yaml">asyncapi.yaml</a></span></nav>"""
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" type="image/png" href="{assets}swagger-ui/favicon-32x32.png">
+{styles}
+<link rel="stylesheet" href="{assets}apidocs.css">
+</head><body>
+{nav}
+<div id="{root}"><noscript>This page needs JavaScript; the document itself is at <a href="{document}">{document}</a>.</noscript></div>
+{scripts}
+</body></html>
+"""
+
+
+def _page(*, title: str, root: str, document: str, styles: list[str], scripts: list[str], current: str) -> str:
+    nav = _NAV.format(http=' aria-current="page"' if current == "http" else "",
+                      realtime=' aria-current="page"' if current == "realtime" else "")
+    return _PAGE.format(
+        title=title, assets=ASSETS_PREFIX, nav=nav, root=root, document=document,
+        styles="\n".join(f'<link rel="stylesheet" href="{ASSETS_PREFIX}{name}">' for name in styles),
+        scripts="\n".join(f'<script src="{ASSETS_PREFIX}{name}"></script>' for name in scripts))
+
+
+OPENAPI_PAGE = _page(title="chatserver HTTP API", root="swagger-ui", document="/api/openapi.json",
+                     styles=["swagger-ui/swagger-ui.css"], current="http",
+                     scripts=["swagger-ui/swagger-ui-bundle.js", "openapi-page.js"])
+ASYNCAPI_PAGE = _page(title="chatserver realtime API (Socket.IO)", root="asyncapi", document="/api/asyncapi.yaml",
+                      styles=["asyncapi/default.min.css"], current="realtime",
+                      scripts=["asyncapi/asyncapi-standalone.js", "asyncapi-page.js"])
+
+
+def _assets() -> dict[str, Path]:
+    """The files under apidocs/ a page may load, by their name under /api/docs/assets/."""
+    return {path.relative_to(APIDOCS).as_posix(): path for path in sorted(APIDOCS.rglob("*"))
+            if path.is_file() and path.suffix in _ASSET_TYPES}
+
+
+ASSETS = web.AppKey("apidocs_assets", dict)
+_CACHE = {"Cache-Control": "public, max-age=3600"}
+
+
 async def docs_page(request: web.Request) -> web.Response:
-    return web.Response(text=render_page(request.app[OPENAPI]), content_type="text/html")
+    return web.Response(text=OPENAPI_PAGE, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+async def asyncapi_page(request: web.Request) -> web.Response:
+    return web.Response(text=ASYNCAPI_PAGE, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+async def asyncapi_document(request: web.Request) -> web.Response:
+    return web.Response(body=ASYNCAPI_DOCUMENT.read_bytes(), content_type="application/yaml", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    path = request.app[ASSETS].get(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound()
+    content_type = _ASSET_TYPES[path.suffix]
+    return web.FileResponse(path, headers=_CACHE | {"Content-Type": f"{content_type}; charset=utf-8"
+                                                    if content_type != "image/png" else content_type})
 
 
 def add_routes(app: web.Application, apis: list[Api]) -> None:
     app[OPENAPI] = build(apis)
+    app[ASSETS] = _assets()
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get("/api/docs", docs_page)
+    app.router.add_get("/api/asyncapi", asyncapi_page)
+    app.router.add_get("/api/asyncapi.yaml", asyncapi_document)
+    app.router.add_get(ASSETS_PREFIX + "{name:.+}", asset)

@@ -16,7 +16,7 @@ from loadtest.plans import Connecting, DmPlan, Round
 from loadtest.population import prepare, release
 from loadtest.progress import ProgressBar, log
 from loadtest.rounds import RoundOutcome, drive
-from loadtest.scenarios.fanout import SETUP_RETRIES
+from loadtest.scenarios.fanout import SETUP_RETRIES, connecting_bar
 from loadtest.serverstats import ServerProbe
 
 
@@ -39,7 +39,8 @@ async def _ping_pong(run: RunOptions, opts: DmOptions, rate: float, pairs: list[
                             retries=SETUP_RETRIES)
     async with Workers(run.procs) as workers:
         workers.send_all("setup", [DmPlan(run.url, tag, share, connecting) for share in shares])
-        ready = await workers.gather("ready", timeout=2 * opts.pairs / run.connect_rate + 120)
+        ready = await workers.gather("ready", timeout=2 * opts.pairs / run.connect_rate + 120,
+                                     tick=connecting_bar(run, 2 * opts.pairs, len(shares)))
         connect = measures.connect_stats([r["connect"] for r in ready])
         open_errors: dict[str, int] = {}
         for r in ready:

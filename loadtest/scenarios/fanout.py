@@ -93,13 +93,30 @@ async def staged(run: RunOptions, opts: FanoutOptions, role: str = "fanout"):
             workers.send_all("setup", plans)
             say(f"setup: connecting {opts.clients} sockets at {run.connect_rate:.0f}/s "
                 f"from {len(plans)} load process(es)")
-            ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120)
+            ready = await workers.gather("ready", timeout=opts.clients / run.connect_rate + 120,
+                                         tick=connecting_bar(run, opts.clients, len(plans)))
             setup = {"seconds": round(time.monotonic() - started, 1),
                      "accountSeconds": round(population.setup_seconds, 1), "connect": _check_ready(ready)}
             yield Stage(run, opts, workers, members, senders, [len(p.senders) for p in plans], setup,
                         ServerProbe(run.server_pids))
     finally:
         await release(run.target, run.url, population, log=say)
+
+
+def connecting_bar(run: RunOptions, sockets: int, procs: int):
+    """A progress bar for the connect phase, by the time it should take at --connect-rate."""
+    bar = ProgressBar("connect", enabled=not run.quiet)
+    started = time.monotonic()
+    expected = sockets / run.connect_rate + 1.0
+
+    def tick(ready: int) -> None:
+        elapsed = time.monotonic() - started
+        if ready == procs:
+            bar.done(f"{sockets} sockets connected and in their channels in {elapsed:.1f} s")
+        else:
+            bar.update(min(elapsed / expected, 0.99), f"{elapsed:.0f} s; {ready}/{procs} load process(es) ready")
+
+    return tick
 
 
 def _check_ready(ready: list[dict[str, Any]]) -> dict[str, Any]:

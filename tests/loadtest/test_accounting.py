@@ -49,7 +49,8 @@ async def test_a_burst_missing_a_delivery_is_given_up_and_the_loop_goes_on(tmp_p
     acc, bursts = results["accounting"], results["bursts"]
     assert len(faults.log) == 3, faults.log
     assert bursts["timeouts"] == 2
-    assert bursts["latencyMs"]["count"] > 16 and bursts["latencyMs"]["max"] >= 400
+    # A given-up burst lasted the drain (0.4 s), give or take the clocks' granularity.
+    assert bursts["latencyMs"]["count"] > 16 and bursts["latencyMs"]["max"] >= 390
     assert (acc["lost"], acc["duplicated"], acc["out_of_order"]) == (1, 1, 1), (acc, faults.log)
     assert acc["sent"] == acc["acked"] == bursts["latencyMs"]["count"]
     assert acc["delivered"] == acc["expected"] - 1 == acc["sent"] * 3 - 1
