@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # Seconds a client is told to wait before retrying while PostgreSQL is away.
 RETRY_AFTER = 5
+# Seconds a request waits for a pooled connection while all are busy and PostgreSQL answers.
+BUSY_WAIT = 30.0
 
 # What means "no usable connection to PostgreSQL", as opposed to a query that PostgreSQL refused.
 CONNECTION_FAILURES: tuple[type[BaseException], ...] = (
@@ -111,9 +113,10 @@ class Database:
     its storage transactions, so a slow one can be found by what it does.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5, busy_wait: float = BUSY_WAIT) -> None:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
+        self.busy_wait = busy_wait
         self._failing: set[str] = set()  # kinds of connection failure already logged in this outage
         self._busy_logged_at = -60.0
 
@@ -140,8 +143,12 @@ class Database:
     async def _acquire(self, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:
         """A pool connection; failing to get one, or losing it, raises `unavailable`."""
         try:
-            async with self.pool.acquire(timeout=timeout or self.acquire_timeout) as conn, _dropped_on_failure(conn):
-                yield conn
+            conn = await self._wait_for_connection(timeout or self.acquire_timeout)
+            try:
+                async with _dropped_on_failure(conn):
+                    yield conn
+            finally:
+                await self.pool.release(conn)
         except Exception as exc:
             if not is_connection_failure(exc):
                 raise
@@ -156,6 +163,20 @@ class Database:
                            {"retryAfter": RETRY_AFTER}) from exc
         self._note_success()
 
+    async def _wait_for_connection(self, timeout: float) -> asyncpg.Connection:
+        """A connection within `timeout`, or, while every pooled connection is busy with a PostgreSQL
+        that answers, within `busy_wait`: a burst (a thousand sockets reconnecting after a deploy)
+        waits its turn instead of being refused, which clients would not retry by themselves."""
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            try:
+                return await self.pool.acquire(timeout=timeout)
+            except TimeoutError:
+                remaining = deadline - time.monotonic()
+                if not self._saturated() or remaining <= 0:
+                    raise
+                timeout = min(timeout, remaining)
+
     def _saturated(self) -> bool:
         return self.pool.get_idle_size() == 0 and self.pool.get_size() >= self.pool.get_max_size()
 
@@ -165,8 +186,7 @@ class Database:
         if now - self._busy_logged_at >= 60:  # at most a line a minute
             self._busy_logged_at = now
             log.warning("every PostgreSQL connection of the pool (DB_POOL_MAX=%d) was in use for %.0f s; "
-                        "requests answer `unavailable` while that lasts", self.pool.get_max_size(),
-                        self.acquire_timeout)
+                        "requests answer `unavailable` while that lasts", self.pool.get_max_size(), self.busy_wait)
 
     def _note_failure(self, exc: BaseException) -> None:
         """One warning per kind of failure and outage, not a stack per request."""
