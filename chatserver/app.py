@@ -6,12 +6,14 @@ the state processes share (memory or Redis), the services, the realtime layer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from chatserver.actions import presence
+from chatserver.background import cancel
 from chatserver.http import (
     accounts,
     attachments,
@@ -27,7 +29,7 @@ from chatserver.http import (
 from chatserver.http.api import SERVICES
 from chatserver.http.middleware import request_context
 from chatserver.http.seed import SEED_API_MODULES
-from chatserver.jobs import periodic_jobs
+from chatserver.periodic import run_every
 from chatserver.realtime.server import Realtime
 from chatserver.services import open_services
 from chatserver.settings import Settings
@@ -52,6 +54,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         await realtime.close()
 
 
+async def _periodic_tasks(app: web.Application) -> AsyncIterator[None]:
+    """Started once the services exist, stopped before they close."""
+    svc = app[SERVICES]
+    interval = svc.settings.periodic_jobs_interval
+    task = asyncio.get_running_loop().create_task(run_every(svc, interval)) if interval > 0 else None
+    yield
+    await cancel(task)
+
+
 async def _drain(app: web.Application) -> None:
     """On shutdown (SIGTERM): send sockets elsewhere, then give up this process's presence."""
     await app[REALTIME].drain()
@@ -61,7 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_context], client_max_size=settings.max_request_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
-    app.cleanup_ctx.append(periodic_jobs)  # after _services: it uses them
+    app.cleanup_ctx.append(_periodic_tasks)  # after _services: it uses them
     app.on_shutdown.append(_drain)
     app[REALTIME] = Realtime(settings)
     app[REALTIME].attach(app)

@@ -11,11 +11,17 @@ import signal
 import socket
 import sys
 import warnings
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from chatserver import logs
 from chatserver.settings import Settings, SettingsError
 
+if TYPE_CHECKING:
+    from chatserver.actions.context import Services
+
 log = logging.getLogger("chatserver")
+T = TypeVar("T")
 
 # `chatserver serve --load-test`: the per-user and per-address limits a local load test runs into
 # (thousands of sign-ups from one address, each user sending many messages a second). A variable
@@ -121,38 +127,28 @@ def _announce_load_test(raised: dict[str, str]) -> None:
                 extra={"raised": raised, "kept": kept})
 
 
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run one piece of work with the services a server has, for a command that then exits."""
+    from chatserver.services import open_services
+
+    async def run() -> T:
+        async with open_services(settings) as svc:
+            return await work(svc)
+
+    _install_uvloop()
+    return asyncio.run(run())
+
+
 def set_role(settings: Settings, login: str, role: str) -> None:
     """`chatserver users set-role LOGIN ROLE`: grant a platform role, by email or username."""
-    import asyncpg
+    from chatserver.actions import admin
 
-    from chatserver.services import database_url
-
-    async def run() -> tuple[str, str, str] | None:
-        url, embedded = await database_url(settings)
-        try:
-            conn = await asyncpg.connect(url)
-            try:
-                async with conn.transaction():
-                    before = await conn.fetchrow(
-                        "SELECT id, username, role FROM users WHERE lower(username) = lower($1) "
-                        "OR lower(email) = lower($1) FOR UPDATE", login)
-                    if before is None:
-                        return None
-                    await conn.execute("UPDATE users SET role = $2, updated_at = now() WHERE id = $1",
-                                       before["id"], role)
-                    return before["username"], before["role"], role
-            finally:
-                await conn.close()
-        finally:
-            if embedded is not None:
-                embedded.stop()
-
-    changed = asyncio.run(run())
+    changed = _with_services(settings, lambda svc: admin.set_platform_role(svc, login, role))
     if changed is None:
         print(f"chatserver: no user with the username or email {login!r}", file=sys.stderr)
         sys.exit(1)
-    username, old, new = changed
-    print(f"{username}: role {old} -> {new}" if old != new else f"{username} already has the role {new}")
+    print(f"{changed.username}: role {changed.before} -> {changed.after}" if changed.before != changed.after
+          else f"{changed.username} already has the role {changed.after}")
 
 
 def migrate(settings: Settings) -> None:
@@ -173,9 +169,10 @@ def migrate(settings: Settings) -> None:
 
 
 def migrate_legacy_ai(settings: Settings) -> None:
-    from chatserver.legacy_ai import run
+    from chatserver.actions import admin
 
-    run(settings)
+    messages, votes = _with_services(settings, admin.move_legacy_ai_chats)
+    print(f"moved {messages} legacy AI chat messages and {votes} votes")
 
 
 def worker(settings: Settings, *, once: bool = False) -> None:
@@ -202,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
                                 "Never on a server people use")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("settings", help="list the environment variables the server reads")
-    worker_cmd = commands.add_parser("worker", help="run the periodic jobs (daily summaries, clean-ups) until stopped")
+    worker_cmd = commands.add_parser("worker", help="run the periodic tasks (daily summaries, clean-ups) until stopped")
     worker_cmd.add_argument("--once", action="store_true", help="run every job once and exit")
     commands.add_parser("migrate-legacy-ai", help="move deprecated AI chat messages and votes to the current tables")
     users_cmd = commands.add_parser("users", help="manage user accounts").add_subparsers(dest="users_command",

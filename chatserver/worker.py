@@ -1,7 +1,7 @@
-"""`chatserver worker`: the periodic jobs in a process of their own (the Procfile's `worker`).
+"""`chatserver worker`: the periodic tasks in a process of their own (the Procfile's `worker`).
 
-Web processes can run the same jobs themselves (PERIODIC_JOBS_INTERVAL); in a
-deployment with a worker, set it to 0 on the web processes. Every job is
+Web processes can run the same tasks themselves (PERIODIC_JOBS_INTERVAL); in a
+deployment with a worker, set it to 0 on the web processes. Every task is
 idempotent, so an overlap does no harm.
 """
 
@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 
-from chatserver.jobs import run_once
+from chatserver.periodic import run_once
 from chatserver.services import open_services
 from chatserver.settings import Settings
 
@@ -25,9 +25,9 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with open_services(settings) as svc:
-        await svc.broker.start()  # jobs may publish events (notifications) to connected users
+        await svc.broker.start()  # tasks may publish events (notifications) to connected users
         while True:
-            log.info("running periodic jobs")
+            log.info("running periodic tasks")
             await run_once(svc)
             if once:
                 return

@@ -79,3 +79,13 @@ async def set_password(conn: asyncpg.Connection, user_id: UUID, password_hash: s
 
 async def touch_login(conn: asyncpg.Connection, user_id: UUID) -> None:
     await conn.execute("UPDATE users SET last_login_at = now() WHERE id = $1", user_id)
+
+
+async def set_role(conn: asyncpg.Connection, login: str, role: str) -> tuple[asyncpg.Record, str] | None:
+    """(the user, their role before) after giving the user with this username or email `role`."""
+    before = await conn.fetchrow("SELECT id, username, role FROM users WHERE lower(username) = lower($1) "
+                                 "OR lower(email) = lower($1) FOR UPDATE", login)
+    if before is None:
+        return None
+    await conn.execute("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", before["id"], role)
+    return before, before["role"]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from chatserver import jobs
+from chatserver import periodic
 from chatserver.actions import activity
 from chatserver.http.api import SERVICES
 from tests.support.roles import sql
@@ -24,7 +24,7 @@ async def test_the_daily_summary_is_a_function_a_worker_can_call(server):
     yesterday = await activity.compute_daily_summary(svc, today - timedelta(days=1))
     assert yesterday["new_registrations"] == 0
     await server.account()
-    await jobs.run_once(svc)  # what the periodic loop runs: yesterday and today again
+    await periodic.run_once(svc)  # what the periodic loop runs: yesterday and today again
     rows = await sql(server, "SELECT date, new_registrations FROM daily_activity_summaries ORDER BY date")
     assert [(r["date"], r["new_registrations"]) for r in rows] == [(today - timedelta(days=1), 0), (today, 2)]
 

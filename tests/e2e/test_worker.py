@@ -1,4 +1,4 @@
-"""`chatserver worker` runs the periodic jobs in a process of its own."""
+"""`chatserver worker` runs the periodic tasks in a process of its own."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ async def test_the_worker_runs_the_jobs_once_and_exits(database_url, tmp_path):
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, output.decode()
-    assert "running periodic jobs" in output.decode()
+    assert "running periodic tasks" in output.decode()
     assert "failed" not in output.decode()
     conn = await asyncpg.connect(database_url)
     try:
