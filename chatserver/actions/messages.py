@@ -19,10 +19,12 @@ from chatserver.broker import Event
 from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
 from chatserver.schemas.messages import (
     DeletedOut,
+    HistoryQuery,
     Message,
     MessageEdit,
     MessageEditList,
     MessagePage,
+    PostIn,
     ReactionsOut,
 )
 from chatserver.store import attachments, messages
@@ -58,22 +60,20 @@ class _Post:
     nonce: str
 
 
-async def send(svc: Services, principal: Principal, ref: StreamRef, *, content: str, nonce: str,
-               type: str, parent_id: UUID | None, attachment_ids: list[UUID]) -> Message:
+async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn) -> Message:
     """Post a message; a retry with the same nonce returns the first one and broadcasts nothing.
 
     A plain message is written in a group commit with whatever else arrives for the stream
     meanwhile; a thread reply or a message with attachments, or one the batch did not take
     (the sender may not post here), goes on its own."""
     await svc.limit("send", principal.user_id, svc.settings.rate_send)
-    _check_content(svc, content, attachment_ids)
+    _check_content(svc, post.content, post.attachment_ids)
     posted = None
-    if parent_id is None and not attachment_ids:
-        posted = await svc.writes.submit(("post", ref), _Post(principal.user_id, content, type, nonce),
+    if post.parent_id is None and not post.attachment_ids:
+        posted = await svc.writes.submit(("post", ref), _Post(principal.user_id, post.content, post.type, post.nonce),
                                          partial(_post_together, svc, ref))
     if posted is None:
-        posted = await _post_alone(svc, principal, ref, content=content, nonce=nonce, type=type,
-                                   parent_id=parent_id, attachment_ids=attachment_ids)
+        posted = await _post_alone(svc, principal, ref, post)
     message, events = posted
     if events:
         await svc.publish(*events)
@@ -102,8 +102,8 @@ async def _post_together(svc: Services, ref: StreamRef, posts: list[_Post]) -> l
     return results
 
 
-async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, *, content: str, nonce: str, type: str,
-                      parent_id: UUID | None, attachment_ids: list[UUID]) -> Posted:
+async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post: PostIn) -> Posted:
+    parent_id, attachment_ids, nonce = post.parent_id, post.attachment_ids, post.nonce
     try:
         async with svc.db.transaction("post_message") as conn:
             stream = await access.stream_member(conn, ref, principal)
@@ -116,8 +116,8 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, *, co
                     if await messages.by_nonce(conn, principal.user_id, nonce) is not None:
                         raise messages.DuplicateNonce  # a retry: its attachments are already in the first
                     raise invalid({"attachmentIds": "unknown, not yours, or already used"})
-            mentions = await _mentions(conn, stream, content)
-            row = await messages.post(conn, **ref.ids(), user_id=principal.user_id, content=content, type=type,
+            mentions = await _mentions(conn, stream, post.content)
+            row = await messages.post(conn, **ref.ids(), user_id=principal.user_id, content=post.content, type=post.type,
                                       parent_id=parent_id, nonce=nonce, mentions=mentions,
                                       attachment_ids=attachment_ids)
             message = await new_message_view(conn, row, mentions=mentions, with_attachments=bool(attachment_ids))
@@ -227,20 +227,20 @@ async def react(svc: Services, principal: Principal, message_id: UUID, emoji: st
     return result
 
 
-async def history(svc: Services, principal: Principal, ref: StreamRef, *, before_seq: int | None,
-                  after_seq: int | None, limit: int, parent_id: UUID | None = None) -> MessagePage:
+async def history(svc: Services, principal: Principal, ref: StreamRef, query: HistoryQuery) -> MessagePage:
+    parent_id, limit = query.parent_id, query.limit
     async with svc.db.connection() as conn:
         stream = await access.stream_member(conn, ref, principal)
         if parent_id is not None:
             parent = await messages.by_id(conn, parent_id)
             if parent is None or stream.id not in (parent["channel_id"], parent["conversation_id"]):
                 raise not_found("thread")
-        rows = await messages.history(conn, stream.kind, stream.id, before_seq=before_seq, after_seq=after_seq,
-                                      parent_id=parent_id, limit=limit + 1)
+        rows = await messages.history(conn, stream.kind, stream.id, before_seq=query.before_seq,
+                                      after_seq=query.after_seq, parent_id=parent_id, limit=limit + 1)
         has_more = len(rows) > limit
         if has_more:
             # Newest-first pages drop the oldest extra row; oldest-first pages drop the newest.
-            rows = rows[1:] if after_seq is None else rows[:-1]
+            rows = rows[1:] if query.after_seq is None else rows[:-1]
         return MessagePage(messages=await message_views(conn, rows), has_more=has_more)
 
 

@@ -61,17 +61,13 @@ async def remove_member(ctx: Context, channelId: UUID, userId: UUID) -> Reply:  
 @api.get("/channels/{channelId}/messages", summary="A page of messages in ascending seq, or a thread",
          tags=("messages",), query=HistoryQuery, response=MessagePage, errors=NOT_MINE)
 async def history(ctx: Context, channelId: UUID, query: HistoryQuery) -> MessagePage:  # noqa: N803
-    return await messages.history(ctx.svc, ctx.user, StreamRef.channel(channelId),
-                                  before_seq=query.before_seq, after_seq=query.after_seq, limit=query.limit,
-                                  parent_id=query.parent_id)
+    return await messages.history(ctx.svc, ctx.user, StreamRef.channel(channelId), query)
 
 
 @api.post("/channels/{channelId}/messages", summary="Post a message (idempotent by nonce)", tags=("messages",),
           body=PostIn, response=MessageOut, status=201, errors=(*NOT_MINE, "rate_limited", "payload_too_large"))
 async def post_message(ctx: Context, channelId: UUID, body: PostIn) -> MessageOut:  # noqa: N803
-    message = await messages.send(ctx.svc, ctx.user, StreamRef.channel(channelId),
-                                  content=body.content, nonce=body.nonce, type=body.type,
-                                  parent_id=body.parent_id, attachment_ids=body.attachment_ids)
+    message = await messages.send(ctx.svc, ctx.user, StreamRef.channel(channelId), body)
     return MessageOut(message=message)
 
 

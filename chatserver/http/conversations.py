@@ -40,16 +40,12 @@ async def get_conversation(ctx: Context, conversationId: UUID) -> ConversationOu
 @api.get("/conversations/{conversationId}/messages", summary="A page of direct messages in ascending seq",
          tags=TAGS, query=HistoryQuery, response=MessagePage, errors=("not_found",))
 async def history(ctx: Context, conversationId: UUID, query: HistoryQuery) -> MessagePage:  # noqa: N803
-    return await messages.history(ctx.svc, ctx.user, StreamRef.conversation(conversationId),
-                                  before_seq=query.before_seq, after_seq=query.after_seq, limit=query.limit,
-                                  parent_id=query.parent_id)
+    return await messages.history(ctx.svc, ctx.user, StreamRef.conversation(conversationId), query)
 
 
 @api.post("/conversations/{conversationId}/messages", summary="Send a direct message (idempotent by nonce)",
           tags=TAGS, body=PostIn, response=MessageOut, status=201,
           errors=("not_found", "rate_limited", "payload_too_large"))
 async def post_message(ctx: Context, conversationId: UUID, body: PostIn) -> MessageOut:  # noqa: N803
-    message = await messages.send(ctx.svc, ctx.user, StreamRef.conversation(conversationId),
-                                  content=body.content, nonce=body.nonce, type=body.type,
-                                  parent_id=body.parent_id, attachment_ids=body.attachment_ids)
+    message = await messages.send(ctx.svc, ctx.user, StreamRef.conversation(conversationId), body)
     return MessageOut(message=message)

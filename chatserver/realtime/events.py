@@ -83,16 +83,12 @@ async def channel_leave(ctx: EventContext, body: ChannelRefIn) -> dict:
 
 @event("channel:history", ChannelHistoryIn, "Read a page of a channel's messages, or of a thread.")
 async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> BaseModel:
-    return await messages.history(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id),
-                                  before_seq=body.before_seq, after_seq=body.after_seq, limit=body.limit,
-                                  parent_id=body.parent_id)
+    return await messages.history(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), body)
 
 
 @event("message:send", MessageSendIn, "Post a message in a channel (idempotent by nonce).")
 async def message_send(ctx: EventContext, body: MessageSendIn) -> MessageOut:
-    message = await messages.send(
-        ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), content=body.content,
-        nonce=body.nonce, type=body.type, parent_id=body.parent_id, attachment_ids=body.attachment_ids)
+    message = await messages.send(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), body)
     return MessageOut(message=message)
 
 
@@ -150,17 +146,15 @@ async def dm_open(ctx: EventContext, body: OpenConversationIn) -> ConversationOu
 
 @event("dm:send", DmSendIn, "Post a direct message (idempotent by nonce).")
 async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
-    message = await messages.send(
-        ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
-        content=body.content, nonce=body.nonce, type=body.type, parent_id=None, attachment_ids=body.attachment_ids)
+    message = await messages.send(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
+                                  body.as_post())
     return MessageOut(message=message)
 
 
 @event("dm:history", DmHistoryIn, "Read a page of a direct conversation.")
 async def dm_history(ctx: EventContext, body: DmHistoryIn) -> BaseModel:
-    return await messages.history(
-        ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
-        before_seq=body.before_seq, after_seq=body.after_seq, limit=body.limit)
+    return await messages.history(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
+                                  body.as_query())
 
 
 @event("dm:read", DmReadIn, "Move your read marker in a direct conversation.")

@@ -157,6 +157,11 @@ class DmHistoryIn(InputModel):
     after_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
+    def as_query(self) -> HistoryQuery:
+        """The page wanted, as the history of any stream is asked for (direct conversations have no threads)."""
+        return HistoryQuery.model_construct(before_seq=self.before_seq, after_seq=self.after_seq, limit=self.limit,
+                                            parent_id=None)
+
 
 class MessageSendIn(PostIn):
     channel_id: UUID
@@ -168,6 +173,11 @@ class DmSendIn(InputModel):
     nonce: Nonce
     type: MessageType = "TEXT"
     attachment_ids: AttachmentIds = []
+
+    def as_post(self) -> PostIn:
+        """The message, as a post to any stream is made (a direct message sent over the socket starts no thread)."""
+        return PostIn.model_construct(content=self.content, nonce=self.nonce, type=self.type, parent_id=None,
+                                      attachment_ids=self.attachment_ids)
 
 
 class MessageEditIn(InputModel):
