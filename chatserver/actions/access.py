@@ -14,13 +14,10 @@ import asyncpg
 from chatserver.actions.context import Principal
 from chatserver.broker import Event, Position, rooms
 from chatserver.errors import ApiError, forbidden, not_found
+from chatserver.schemas.roles import WORKSPACE_ROLES
 from chatserver.store import channels, conversations, messages, workspaces
 
-RANK = {"GUEST": 0, "MEMBER": 1, "MODERATOR": 2, "ADMIN": 3, "OWNER": 4}
-
-
-def at_least(role: str | None, wanted: str) -> bool:
-    return role is not None and RANK[role] >= RANK[wanted]
+at_least = WORKSPACE_ROLES.at_least  # workspace and channel roles
 
 
 async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal: Principal,
@@ -32,6 +29,9 @@ async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal
     if not at_least(workspace["role"], wanted):
         raise forbidden(f"needs the {wanted} role in this workspace")
     return workspace
+
+
+WIRE_KEY = {"channel": "channelId", "conversation": "conversationId"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +50,18 @@ class StreamRef:
         return cls("conversation", conversation_id)
 
     @classmethod
+    def named(cls, channel_id: UUID | None, conversation_id: UUID | None) -> StreamRef:
+        """The stream an input names by one of channelId and conversationId."""
+        return cls.channel(channel_id) if channel_id is not None else cls.conversation(conversation_id)
+
+    @classmethod
     def of_message(cls, message: asyncpg.Record) -> StreamRef:
-        if message["channel_id"] is not None:
-            return cls("channel", message["channel_id"])
-        return cls("conversation", message["conversation_id"])
+        return cls(*messages.stream_of(message))
+
+    @classmethod
+    def of_room(cls, room: str) -> StreamRef:
+        kind, stream_id = rooms.stream_of(room) or ("", "")
+        return cls(kind, UUID(stream_id))
 
     @property
     def room(self) -> str:
@@ -61,8 +69,11 @@ class StreamRef:
 
     def ids(self) -> dict[str, UUID | None]:
         """channel_id / conversation_id keyword arguments for the store."""
-        return {"channel_id": self.id if self.kind == "channel" else None,
-                "conversation_id": self.id if self.kind == "conversation" else None}
+        return messages.stream_ids(self.kind, self.id)
+
+    def wire(self) -> dict[str, str]:
+        """channelId or conversationId, as events that name a stream carry it."""
+        return {WIRE_KEY[self.kind]: str(self.id)}
 
     def change(self, name: str, data: dict, message: asyncpg.Record, *, new: bool = False) -> Event:
         """The event telling the stream's room of a change to `message`, placed in the stream's order."""

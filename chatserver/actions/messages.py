@@ -16,7 +16,14 @@ from chatserver.actions.access import Stream, StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_view, message_views, new_message_view, reactions_view
 from chatserver.broker import Event
-from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
+from chatserver.errors import (
+    conflict,
+    forbidden,
+    invalid,
+    not_found,
+    payload_too_large,
+    version_conflict,
+)
 from chatserver.schemas.messages import (
     DeletedOut,
     HistoryQuery,
@@ -34,22 +41,15 @@ NEW_EVENT = {"channel": "message:new", "conversation": "dm:new"}
 
 def _check_content(svc: Services, content: str, attachment_ids: list[UUID]) -> None:
     if len(content) > svc.settings.max_message_chars:
-        raise ApiError("payload_too_large", f"content is longer than {svc.settings.max_message_chars} characters",
-                       {"limit": svc.settings.max_message_chars})
+        raise payload_too_large(f"content is longer than {svc.settings.max_message_chars} characters",
+                                limit=svc.settings.max_message_chars)
     if not content.strip() and not attachment_ids:
         raise invalid({"content": "a message needs content or an attachment"})
 
 
-def _stream_ref(row: asyncpg.Record) -> dict[str, str]:
-    """channelId or conversationId, for broadcasts that name a message's stream."""
-    if row["channel_id"] is not None:
-        return {"channelId": str(row["channel_id"])}
-    return {"conversationId": str(row["conversation_id"])}
-
-
 def deleted_event(row: asyncpg.Record) -> dict:
     """The `message:deleted` payload for a deleted message's row."""
-    return {"messageId": str(row["id"]), **_stream_ref(row), "seq": row["seq"], "changeSeq": row["change_seq"]}
+    return {"messageId": str(row["id"]), **StreamRef.of_message(row).wire(), "seq": row["seq"], "changeSeq": row["change_seq"]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +135,7 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post:
 
 async def _check_thread_root(conn: asyncpg.Connection, stream: Stream, parent_id: UUID) -> None:
     parent = await messages.by_id(conn, parent_id)
-    stream_column = "channel_id" if stream.kind == "channel" else "conversation_id"
-    if parent is None or parent[stream_column] != stream.id or parent["is_deleted"]:
+    if parent is None or StreamRef.of_message(parent) != stream.ref or parent["is_deleted"]:
         raise invalid({"parentId": "no such message in this conversation"})
     if parent["parent_id"] is not None:
         raise invalid({"parentId": "replies go to the thread's root message"})
@@ -161,8 +160,7 @@ async def edit(svc: Services, principal: Principal, message_id: UUID, version: i
         stream.require_writable()
         if row["version"] != version:
             current = await message_view(conn, row)
-            raise ApiError("version_conflict", "the message changed since that version",
-                           {"current": current.wire()})
+            raise version_conflict("the message changed since that version", current=current.wire())
         edited = await messages.edit(conn, row, content, principal.user_id)
         message = await message_view(conn, edited)
     await svc.publish(stream.change("message:updated", {"message": message.wire()}, edited))
@@ -181,8 +179,8 @@ async def delete(svc: Services, principal: Principal, message_id: UUID, *,
             return DeletedOut(message_id=message_id)
         stream.require_writable()
         if expected_version is not None and row["version"] != expected_version:
-            raise ApiError("version_conflict", "the message changed since that version",
-                           {"current": (await message_view(conn, row)).wire()})
+            raise version_conflict("the message changed since that version",
+                                   current=(await message_view(conn, row)).wire())
         deleted, files = await messages.soft_delete(conn, row)
     for storage_key in files:
         await svc.files.delete(storage_key)
@@ -222,7 +220,7 @@ async def react(svc: Services, principal: Principal, message_id: UUID, emoji: st
         reactions = reactions_view(await messages.reactions_of(conn, [message_id]))
     result = ReactionsOut(message_id=message_id, reactions=reactions)
     if changed:
-        data = result.wire() | _stream_ref(row) | {"changeSeq": row["change_seq"]}
+        data = result.wire() | StreamRef.of_message(row).wire() | {"changeSeq": row["change_seq"]}
         await svc.publish(stream.change("reaction:updated", data, row))
     return result
 
@@ -233,7 +231,7 @@ async def history(svc: Services, principal: Principal, ref: StreamRef, query: Hi
         stream = await access.stream_member(conn, ref, principal)
         if parent_id is not None:
             parent = await messages.by_id(conn, parent_id)
-            if parent is None or stream.id not in (parent["channel_id"], parent["conversation_id"]):
+            if parent is None or StreamRef.of_message(parent) != stream.ref:
                 raise not_found("thread")
         rows = await messages.history(conn, stream.kind, stream.id, before_seq=query.before_seq,
                                       after_seq=query.after_seq, parent_id=parent_id, limit=limit + 1)

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from chatserver import metrics
 from chatserver.actions import access, presence
+from chatserver.actions.access import StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.messages import NEW_EVENT, deleted_event
 from chatserver.actions.views import conversation_view, message_views
@@ -60,10 +61,7 @@ async def sync(svc: Services, principal: Principal, body: SyncIn) -> SyncOut:
 
 
 async def _changes(conn, kind: str, stream_id: UUID, after: int, principal: Principal) -> StreamChanges:
-    if kind == "channel":
-        stream = await access.channel_member(conn, stream_id, principal)
-    else:
-        stream = await access.conversation_member(conn, stream_id, principal)
+    stream = await access.stream_member(conn, StreamRef(kind, stream_id), principal)
     rows = await messages.changed_since(conn, kind, stream_id, after, SYNC_PAGE + 1)
     has_more = len(rows) > SYNC_PAGE
     rows = rows[:SYNC_PAGE]

@@ -7,6 +7,7 @@ import time
 from uuid import UUID
 
 from chatserver.actions import access
+from chatserver.actions.access import StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event
 from chatserver.schemas.conversations import TypingIn
@@ -15,20 +16,15 @@ log = logging.getLogger(__name__)
 
 
 def _event(room: str, user_id: UUID, typing: bool) -> Event:
-    kind, _, stream_id = room.partition(":")
-    key = "channelId" if kind == "channel" else "conversationId"
-    return Event("typing", {key: stream_id, "userId": str(user_id), "typing": typing}, rooms=(room,),
-                 skip_user=str(user_id))
+    data = StreamRef.of_room(room).wire() | {"userId": str(user_id), "typing": typing}
+    return Event("typing", data, rooms=(room,), skip_user=str(user_id))
 
 
 async def typing(svc: Services, principal: Principal, body: TypingIn) -> None:
     await svc.limit("typing", principal.user_id, svc.settings.rate_typing)
     async with svc.db.connection() as conn:
-        if body.channel_id is not None:
-            stream = await access.channel_member(conn, body.channel_id, principal)
-            stream.require_writable()
-        else:
-            stream = await access.conversation_member(conn, body.conversation_id, principal)
+        stream = await access.stream_member(conn, StreamRef.named(body.channel_id, body.conversation_id), principal)
+        stream.require_writable()
     if body.typing:
         changed = await svc.typing.start(stream.room, principal.user_id, time.time())
     else:

@@ -15,6 +15,16 @@ COLUMNS = "m.id, m.channel_id, m.conversation_id, m.seq, m.change_seq, m.user_id
 STREAM_COLUMN = {"channel": "channel_id", "conversation": "conversation_id"}
 
 
+def stream_ids(kind: str, stream_id: UUID) -> dict[str, UUID | None]:
+    """The channel_id / conversation_id arguments of `post` for a stream."""
+    return {column: stream_id if stream_kind == kind else None for stream_kind, column in STREAM_COLUMN.items()}
+
+
+def stream_of(message: asyncpg.Record) -> tuple[str, UUID]:
+    """(kind, id) of the stream a message row belongs to."""
+    return next((kind, message[column]) for kind, column in STREAM_COLUMN.items() if message[column] is not None)
+
+
 class DuplicateNonce(Exception):
     pass
 
