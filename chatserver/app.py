@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -49,7 +50,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         realtime = app[REALTIME]
         realtime.start(svc)
         await svc.broker.start()
-        await svc.presence.start(lambda users: presence.went_offline(svc, users))
+        await svc.presence.start(partial(presence.went_offline, svc))
         yield
         await realtime.close()
 

@@ -40,6 +40,9 @@ class ApiError(Exception):
         return {"ok": False, "error": error}
 
 
+# One helper a code: raise `not_found("channel")`, never `ApiError("not_found", ...)` by hand.
+# Keyword details go on the wire as given, so they are written in camelCase (`retryAfter=`).
+
 def unauthorized(message: str = "authentication required") -> ApiError:
     return ApiError("unauthorized", message)
 
@@ -52,10 +55,34 @@ def not_found(what: str) -> ApiError:
     return ApiError("not_found", f"{what} not found")
 
 
+def invalid(fields: dict[str, str] | None, message: str = "invalid input", **details: Any) -> ApiError:
+    """`fields` maps a field name (dotted for nesting) to what is wrong with it."""
+    return ApiError("invalid", message, ({"fields": fields} if fields is not None else {}) | details)
+
+
 def conflict(message: str, **details: Any) -> ApiError:
     return ApiError("conflict", message, details or None)
 
 
-def invalid(fields: dict[str, str], message: str = "invalid input") -> ApiError:
-    """`fields` maps a field name (dotted for nesting) to what is wrong with it."""
-    return ApiError("invalid", message, {"fields": fields})
+def version_conflict(message: str, **details: Any) -> ApiError:
+    return ApiError("version_conflict", message, details or None)
+
+
+def rate_limited(message: str, *, retry_after: float) -> ApiError:
+    return ApiError("rate_limited", message, {"retryAfter": retry_after})
+
+
+def payload_too_large(message: str, **details: Any) -> ApiError:
+    return ApiError("payload_too_large", message, details or None)
+
+
+def limit_reached(message: str, **details: Any) -> ApiError:
+    return ApiError("limit_reached", message, details or None)
+
+
+def unavailable(message: str, **details: Any) -> ApiError:
+    return ApiError("unavailable", message, details or None)
+
+
+def internal(message: str = "internal error") -> ApiError:
+    return ApiError("internal", message)

@@ -14,6 +14,7 @@ import asyncpg
 from chatserver.actions.context import Principal
 from chatserver.broker import Event, Position, rooms
 from chatserver.errors import ApiError, forbidden, not_found
+from chatserver.schemas.events import P, ServerEvent
 from chatserver.schemas.roles import WORKSPACE_ROLES
 from chatserver.store import channels, conversations, messages, workspaces
 
@@ -29,9 +30,6 @@ async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal
     if not at_least(workspace["role"], wanted):
         raise forbidden(f"needs the {wanted} role in this workspace")
     return workspace
-
-
-WIRE_KEY = {"channel": "channelId", "conversation": "conversationId"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +69,10 @@ class StreamRef:
         """channel_id / conversation_id keyword arguments for the store."""
         return messages.stream_ids(self.kind, self.id)
 
-    def wire(self) -> dict[str, str]:
-        """channelId or conversationId, as events that name a stream carry it."""
-        return {WIRE_KEY[self.kind]: str(self.id)}
-
-    def change(self, name: str, data: dict, message: asyncpg.Record, *, new: bool = False) -> Event:
+    def change(self, event: ServerEvent[P], payload: P, message: asyncpg.Record, *, new: bool = False) -> Event:
         """The event telling the stream's room of a change to `message`, placed in the stream's order."""
         position = Position(self.kind, str(self.id), message["change_seq"], message["seq"] if new else None)
-        return Event(name, data, rooms=(self.room,), position=position)
+        return event.to((self.room,), payload, position=position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +96,8 @@ class Stream:
     def room(self) -> str:
         return self.ref.room
 
-    def change(self, name: str, data: dict, message: asyncpg.Record, *, new: bool = False) -> Event:
-        return self.ref.change(name, data, message, new=new)
+    def change(self, event: ServerEvent[P], payload: P, message: asyncpg.Record, *, new: bool = False) -> Event:
+        return self.ref.change(event, payload, message, new=new)
 
     @property
     def archived(self) -> bool:

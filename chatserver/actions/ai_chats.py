@@ -3,25 +3,23 @@ quota (AI_DAILY_MESSAGES, 7 by default, per UTC day); votes on the replies."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from chatserver import ai_client
 from chatserver.actions.context import Principal, Services
-from chatserver.errors import ApiError, forbidden, not_found
+from chatserver.errors import forbidden, limit_reached, not_found, unavailable
 from chatserver.schemas.ai_chats import (
     AiExchange,
     AiMessageIn,
     AiMessageOut,
     AiMessagePage,
-    AiMessageQuery,
     VoteIn,
     VoteList,
     VoteOut,
 )
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.schemas.pagination import PageQuery, fetch_page
 from chatserver.store import ai_chats
 
 CONTEXT_MESSAGES = 40
@@ -48,11 +46,11 @@ async def send(svc: Services, principal: Principal, chat_id: UUID, body: AiMessa
         # Whose chat it is comes before whether AI is available: a stranger learns nothing from a 503.
         await _chat(conn, principal, chat_id, to_change=True)
         if not ai_client.configured(svc.settings):
-            raise ApiError("unavailable", "AI chat is not available on this server")
+            raise unavailable("AI chat is not available on this server")
         used = await ai_chats.take_daily_message(conn, principal.user_id, limit)
         if used is None:
-            raise ApiError("limit_reached", f"you have sent your {limit} AI messages for today",
-                           {"limit": limit, "resets": "at 00:00 UTC"})
+            raise limit_reached(f"you have sent your {limit} AI messages for today",
+                                limit=limit, resets="at 00:00 UTC")
         message = await ai_chats.insert_message(conn, chat_id, "user", [{"type": "text", "text": body.content}])
         context = await ai_chats.recent_messages(conn, chat_id, CONTEXT_MESSAGES)
     # The model is called outside the transaction: no lock is held while it thinks.
@@ -63,20 +61,20 @@ async def send(svc: Services, principal: Principal, chat_id: UUID, body: AiMessa
         async with svc.db.transaction("undo_ai_message") as conn:
             await ai_chats.delete_message(conn, message["id"])
             await ai_chats.give_back_daily_message(conn, principal.user_id)
-        raise ApiError("unavailable", str(exc)) from None
+        raise unavailable(str(exc)) from None
     async with svc.db.transaction("store_ai_reply") as conn:
         reply = await ai_chats.insert_message(conn, chat_id, "assistant", [{"type": "text", "text": reply_text}])
     return AiExchange(message=AiMessageOut.from_row(message), reply=AiMessageOut.from_row(reply),
                       messages_left_today=max(limit - used, 0))
 
 
-async def list_messages(svc: Services, principal: Principal, chat_id: UUID, query: AiMessageQuery) -> AiMessagePage:
-    after = decode_keyset(query.cursor, datetime, UUID)
-    async with svc.db.connection() as conn:
-        await _chat(conn, principal, chat_id, to_change=False)
-        rows = await ai_chats.messages(conn, chat_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return AiMessagePage(items=[AiMessageOut.from_row(row) for row in rows], next_cursor=next_cursor)
+async def list_messages(svc: Services, principal: Principal, chat_id: UUID, query: PageQuery) -> AiMessagePage:
+    async def messages(after: tuple | None, limit: int) -> list[asyncpg.Record]:
+        async with svc.db.connection() as conn:
+            await _chat(conn, principal, chat_id, to_change=False)
+            return await ai_chats.messages(conn, chat_id, after=after, limit=limit)
+
+    return AiMessagePage.of(await fetch_page(query, messages), AiMessageOut.from_row)
 
 
 async def vote(svc: Services, principal: Principal, chat_id: UUID, message_id: UUID, body: VoteIn) -> VoteOut:

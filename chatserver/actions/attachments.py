@@ -9,7 +9,7 @@ from uuid import UUID
 from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import attachment_view
-from chatserver.errors import ApiError, invalid, not_found
+from chatserver.errors import invalid, not_found, payload_too_large
 from chatserver.schemas.messages import Attachment
 from chatserver.store import attachments
 
@@ -62,8 +62,8 @@ def _clean_name(file_name: str) -> str:
 
 async def upload(svc: Services, principal: Principal, *, file_name: str, mime_type: str, data: bytes) -> Attachment:
     if len(data) > svc.settings.max_upload_bytes:
-        raise ApiError("payload_too_large", f"files are limited to {svc.settings.max_upload_bytes} bytes",
-                       {"limit": svc.settings.max_upload_bytes})
+        raise payload_too_large(f"files are limited to {svc.settings.max_upload_bytes} bytes",
+                                limit=svc.settings.max_upload_bytes)
     if not data:
         raise invalid({"file": "the file is empty"})
     mime_type = mime_type.split(";")[0].strip().lower()

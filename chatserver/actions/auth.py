@@ -10,7 +10,7 @@ import asyncpg
 
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event, rooms
-from chatserver.errors import ApiError, conflict, unauthorized
+from chatserver.errors import conflict, invalid, not_found, unauthorized
 from chatserver.schemas.accounts import (
     LoginIn,
     Me,
@@ -20,6 +20,7 @@ from chatserver.schemas.accounts import (
     RegisterIn,
     TokensOut,
 )
+from chatserver.schemas.events import SESSION_REVOKED, SessionRevokedEvent
 from chatserver.security.tokens import new_token, token_hash
 from chatserver.store import memberships, password_resets, sessions, users
 from chatserver.store.memberships import Memberships
@@ -85,6 +86,7 @@ async def refresh(svc: Services, body: RefreshIn) -> TokensOut:
             if reused_session is not None:
                 # A rotated-away token came back: someone holds a copy. End the session for both.
                 await sessions.revoke(conn, reused_session, "refresh token reused")
+                svc.publish_after_commit(session_revoked_event(reused_session, "refresh token reused"))
         elif session["revoked_at"] is None and session["expires_at"] > datetime.now(UTC):
             session = await sessions.rotate(
                 conn, session["id"], old_refresh_hash=presented, access_hash=token_hash(access),
@@ -96,13 +98,11 @@ async def refresh(svc: Services, body: RefreshIn) -> TokensOut:
                 return _tokens(access, refresh_token, session, user)
     if reused_session is not None:
         log.warning("refresh token reuse; session revoked", extra={"session_id": str(reused_session)})
-        await svc.publish(session_revoked_event(reused_session, "refresh token reused"))
     raise unauthorized("refresh token is invalid, expired or revoked")
 
 
 def session_revoked_event(session_id: UUID, reason: str) -> Event:
-    return Event("session:revoked", {"sessionId": str(session_id), "reason": reason},
-                 rooms=(rooms.session(session_id),), disconnect=True)
+    return SESSION_REVOKED.to((rooms.session(session_id),), SessionRevokedEvent(session_id=session_id, reason=reason))
 
 
 async def authenticate(svc: Services, access_token: str | None) -> Principal:
@@ -140,10 +140,10 @@ async def revoke_session(svc: Services, principal: Principal, session_id: UUID, 
     async with svc.db.transaction("revoke_session") as conn:
         session = await sessions.by_id(conn, session_id)
         if session is None or session["user_id"] != principal.user_id:
-            raise ApiError("not_found", "session not found")
+            raise not_found("session")
         revoked = await sessions.revoke(conn, session_id, reason)
-    if revoked:
-        await svc.publish(session_revoked_event(session_id, reason))
+        if revoked:
+            svc.publish_after_commit(session_revoked_event(session_id, reason))
 
 
 async def request_password_reset(svc: Services, body: PasswordResetIn) -> None:
@@ -172,8 +172,8 @@ async def confirm_password_reset(svc: Services, body: PasswordResetConfirmIn) ->
     async with svc.db.transaction("confirm_password_reset") as conn:
         user_id = await password_resets.consume(conn, token_hash(body.token))
         if user_id is None:
-            raise ApiError("invalid", "reset token is invalid, used or expired", {"fields": {"token": "invalid"}})
+            raise invalid({"token": "invalid"}, "reset token is invalid, used or expired")
         await users.set_password(conn, user_id, password_hash)
         await password_resets.void_for_user(conn, user_id)
         revoked = await sessions.revoke_all_for_user(conn, user_id, "password reset")
-    await svc.publish(*(session_revoked_event(session_id, "password reset") for session_id in revoked))
+        svc.publish_after_commit(*(session_revoked_event(session_id, "password reset") for session_id in revoked))

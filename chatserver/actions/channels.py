@@ -7,12 +7,23 @@ from uuid import UUID
 from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_views
-from chatserver.broker import Event, rooms
+from chatserver.broker import rooms
 from chatserver.broker.control import move_rooms
 from chatserver.errors import conflict, forbidden, not_found
 from chatserver.schemas.conversations import ChannelReadOut
+from chatserver.schemas.events import (
+    CHANNEL_ARCHIVED,
+    CHANNEL_CREATED,
+    CHANNEL_MEMBER_JOINED,
+    CHANNEL_MEMBER_LEFT,
+    CHANNEL_READ,
+    CHANNEL_UPDATED,
+    ChannelEvent,
+    ChannelMemberEvent,
+    ChannelRefEvent,
+)
 from chatserver.schemas.messages import PinList
-from chatserver.schemas.pagination import decode_cursor, encode_cursor, page
+from chatserver.schemas.pagination import fetch_page
 from chatserver.schemas.workspaces import (
     Channel,
     ChannelCreateIn,
@@ -20,6 +31,7 @@ from chatserver.schemas.workspaces import (
     ChannelMember,
     ChannelMemberList,
     ChannelUpdateIn,
+    ListQuery,
 )
 from chatserver.store import channels, messages, workspaces
 
@@ -45,22 +57,19 @@ async def create(svc: Services, principal: Principal, workspace_id: UUID, body: 
         except channels.NameTaken:
             raise conflict("a channel with that name exists in this workspace", field="name") from None
         await channels.add_member(conn, row["id"], principal.user_id, "OWNER")
-    channel = channel_view(row, is_member=True)
-    await svc.publish(move_rooms(principal.user_id, join=[rooms.channel(row["id"])]))
-    await svc.publish(Event("channel:created", {"channel": channel.wire() | {"isMember": False}},
-                            rooms=_audience(row)))
+        channel = channel_view(row, is_member=True)
+        svc.publish_after_commit(move_rooms(principal.user_id, join=[rooms.channel(row["id"])]),
+                                 CHANNEL_CREATED.to(_audience(row), ChannelEvent.of(channel)))
     return channel
 
 
-async def list_in_workspace(svc: Services, principal: Principal, workspace_id: UUID, *, limit: int,
-                            cursor: str | None) -> ChannelList:
+async def list_in_workspace(svc: Services, principal: Principal, workspace_id: UUID,
+                            query: ListQuery) -> ChannelList:
     async with svc.db.connection() as conn:
         await access.workspace_role(conn, workspace_id, principal)
-        rows = await channels.visible_in_workspace(conn, workspace_id, principal.user_id,
-                                                   after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["name"]))
-    return ChannelList(items=[channel_view(row, is_member=row["channel_role"] is not None) for row in rows],
-                       next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: channels.visible_in_workspace(
+            conn, workspace_id, principal.user_id, after=after, limit=limit), lambda row: row["name"])
+    return ChannelList.of(window, lambda row: channel_view(row, is_member=row["channel_role"] is not None))
 
 
 async def get(svc: Services, principal: Principal, channel_id: UUID) -> Channel:
@@ -88,10 +97,9 @@ async def update(svc: Services, principal: Principal, channel_id: UUID, body: Ch
                 raise conflict("a channel with that name exists in this workspace", field="name") from None
         else:
             row = stream.record
-    channel = channel_view(row, is_member=stream.channel_role is not None)
-    if changes:
-        await svc.publish(Event("channel:updated", {"channel": channel.wire() | {"isMember": False}},
-                                rooms=_audience(row)))
+        channel = channel_view(row, is_member=stream.channel_role is not None)
+        if changes:
+            svc.publish_after_commit(CHANNEL_UPDATED.to(_audience(row), ChannelEvent.of(channel)))
     return channel
 
 
@@ -103,7 +111,7 @@ async def archive(svc: Services, principal: Principal, channel_id: UUID) -> Chan
         if stream.archived:
             return channel_view(stream.record, is_member=stream.channel_role is not None)
         row = await channels.archive(conn, channel_id)
-    await svc.publish(Event("channel:archived", {"channelId": str(channel_id)}, rooms=_audience(row)))
+        svc.publish_after_commit(CHANNEL_ARCHIVED.to(_audience(row), ChannelRefEvent(channel_id=channel_id)))
     return channel_view(row, is_member=stream.channel_role is not None)
 
 
@@ -121,17 +129,15 @@ async def join(svc: Services, principal: Principal, channel_id: UUID) -> tuple[C
         else:
             added = False
         row = await channels.by_id(conn, channel_id)
-    if added:
-        await _announce_join(svc, channel_id, principal.user_id)
+        if added:
+            _announce_join(svc, channel_id, principal.user_id)
     return channel_view(row, is_member=True), row["last_seq"]
 
 
-async def _announce_join(svc: Services, channel_id: UUID, user_id: UUID) -> None:
-    await svc.publish(
-        move_rooms(user_id, join=[rooms.channel(channel_id)]),
-        Event("channel:member_joined", {"channelId": str(channel_id), "userId": str(user_id)},
-              rooms=(rooms.channel(channel_id),)),
-    )
+def _announce_join(svc: Services, channel_id: UUID, user_id: UUID) -> None:
+    joined = ChannelMemberEvent(channel_id=channel_id, user_id=user_id)
+    svc.publish_after_commit(move_rooms(user_id, join=[rooms.channel(channel_id)]),
+                             CHANNEL_MEMBER_JOINED.to((rooms.channel(channel_id),), joined))
 
 
 async def leave(svc: Services, principal: Principal, channel_id: UUID) -> None:
@@ -149,8 +155,8 @@ async def add_member(svc: Services, principal: Principal, channel_id: UUID, user
             raise not_found("member of this workspace")
         added = await channels.add_member(conn, channel_id, user_id)
         member = ChannelMember.from_row(await channels.member(conn, channel_id, user_id))
-    if added:
-        await _announce_join(svc, channel_id, user_id)
+        if added:
+            _announce_join(svc, channel_id, user_id)
     return member
 
 
@@ -161,24 +167,20 @@ async def remove_member(svc: Services, principal: Principal, channel_id: UUID, u
         if user_id != principal.user_id and not stream.may_manage():
             raise forbidden("only channel or workspace admins may remove members")
         removed = await channels.remove_member(conn, channel_id, user_id)
-    if not removed:
-        if user_id == principal.user_id:
-            return
+        if removed:
+            left = ChannelMemberEvent(channel_id=channel_id, user_id=user_id)
+            svc.publish_after_commit(CHANNEL_MEMBER_LEFT.to((rooms.channel(channel_id),), left),
+                                     move_rooms(user_id, leave=[rooms.channel(channel_id)]))
+    if not removed and user_id != principal.user_id:
         raise not_found("channel member")
-    await svc.publish(
-        Event("channel:member_left", {"channelId": str(channel_id), "userId": str(user_id)},
-              rooms=(rooms.channel(channel_id),)),
-        move_rooms(user_id, leave=[rooms.channel(channel_id)]),
-    )
 
 
-async def members(svc: Services, principal: Principal, channel_id: UUID, *, limit: int,
-                  cursor: str | None) -> ChannelMemberList:
+async def members(svc: Services, principal: Principal, channel_id: UUID, query: ListQuery) -> ChannelMemberList:
     async with svc.db.connection() as conn:
         await access.channel_access(conn, channel_id, principal)
-        rows = await channels.members(conn, channel_id, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["username"].lower()))
-    return ChannelMemberList(items=[ChannelMember.from_row(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: channels.members(
+            conn, channel_id, after=after, limit=limit), lambda row: row["username"].lower())
+    return ChannelMemberList.of(window, ChannelMember.from_row)
 
 
 async def mark_read(svc: Services, principal: Principal, channel_id: UUID, seq: int, *,
@@ -186,9 +188,9 @@ async def mark_read(svc: Services, principal: Principal, channel_id: UUID, seq: 
     async with svc.db.transaction("mark_channel_read") as conn:
         await access.channel_member(conn, channel_id, principal)
         row = await channels.mark_read(conn, channel_id, principal.user_id, seq)
-    state = ChannelReadOut(channel_id=channel_id, last_read_seq=row["last_read_seq"],
-                           unread_count=row["unread_count"], mention_count=row["mention_count"])
-    await svc.publish(Event("channel:read", state.wire(), rooms=(rooms.user(principal.user_id),), skip_sid=skip_sid))
+        state = ChannelReadOut(channel_id=channel_id, last_read_seq=row["last_read_seq"],
+                               unread_count=row["unread_count"], mention_count=row["mention_count"])
+        svc.publish_after_commit(CHANNEL_READ.to((rooms.user(principal.user_id),), state, skip_sid=skip_sid))
     return state
 
 

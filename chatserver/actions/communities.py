@@ -8,15 +8,13 @@ community always keeps exactly one owner.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.policies import ROLE_RANK
-from chatserver.errors import ApiError, conflict, forbidden, not_found
+from chatserver.errors import conflict, forbidden, not_found
 from chatserver.schemas.communities import (
     CommunityIn,
     CommunityOut,
@@ -28,11 +26,9 @@ from chatserver.schemas.communities import (
     MemberQuery,
     MemberUpdateIn,
 )
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.schemas.pagination import by_columns, fetch_page
+from chatserver.schemas.roles import COMMUNITY_ROLES
 from chatserver.store import communities
-
-PLATFORM_ADMIN_RANK = ROLE_RANK["owner"] + 1
-_ORDER_TYPES = (datetime, UUID)  # pages go by (created_at or joined_at, id)
 
 
 def _render(row: asyncpg.Record) -> CommunityOut:
@@ -50,9 +46,9 @@ async def _visible(conn: asyncpg.Connection, principal: Principal, community_id:
 async def _rank(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> int:
     """The caller's rank in the community: -1 for none, above owner for platform admins."""
     if principal.is_admin:
-        return PLATFORM_ADMIN_RANK
+        return COMMUNITY_ROLES.above_all
     role = await communities.active_role(conn, community_id, principal.user_id)
-    return ROLE_RANK[role] if role else -1
+    return COMMUNITY_ROLES.rank(role)
 
 
 async def create_community(svc: Services, principal: Principal, body: CommunityIn) -> CommunityOut:
@@ -70,12 +66,10 @@ async def get_community(svc: Services, principal: Principal, community_id: UUID)
 
 
 async def list_communities(svc: Services, principal: Principal, query: CommunityQuery) -> CommunityPage:
-    after = decode_keyset(query.cursor, *_ORDER_TYPES)
     async with svc.db.connection() as conn:
-        rows = await communities.list_visible(conn, principal.user_id, is_admin=principal.is_admin,
-                                              mine=query.mine, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return CommunityPage(items=[_render(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: communities.list_visible(
+            conn, principal.user_id, is_admin=principal.is_admin, mine=query.mine, after=after, limit=limit))
+    return CommunityPage.of(window, _render)
 
 
 async def update_community(svc: Services, principal: Principal, community_id: UUID,
@@ -83,7 +77,7 @@ async def update_community(svc: Services, principal: Principal, community_id: UU
     try:
         async with svc.db.transaction("update_community") as conn:
             await _visible(conn, principal, community_id)
-            if await _rank(conn, principal, community_id) < ROLE_RANK["admin"]:
+            if await _rank(conn, principal, community_id) < COMMUNITY_ROLES.rank("admin"):
                 raise forbidden("only the community's admins and owner may change it")
             await communities.update(conn, community_id, body.model_dump(exclude_unset=True))
             return _render(await _visible(conn, principal, community_id))
@@ -94,7 +88,7 @@ async def update_community(svc: Services, principal: Principal, community_id: UU
 async def delete_community(svc: Services, principal: Principal, community_id: UUID) -> None:
     async with svc.db.transaction("delete_community") as conn:
         await _visible(conn, principal, community_id)
-        if await _rank(conn, principal, community_id) < ROLE_RANK["owner"]:
+        if await _rank(conn, principal, community_id) < COMMUNITY_ROLES.rank("owner"):
             raise forbidden("only the owner may delete a community")
         await communities.delete(conn, community_id)
 
@@ -114,17 +108,17 @@ async def join(svc: Services, principal: Principal, community_id: UUID) -> Membe
 
 
 async def list_members(svc: Services, principal: Principal, community_id: UUID, query: MemberQuery) -> MemberPage:
-    after = decode_keyset(query.cursor, *_ORDER_TYPES)
-    async with svc.db.connection() as conn:
-        await _visible(conn, principal, community_id)
-        # Who asked to join is for those who decide on it.
-        sees_pending = await _rank(conn, principal, community_id) >= ROLE_RANK["moderator"]
-        if query.status == "pending" and not sees_pending:
-            raise forbidden("only moderators see join requests")
-        rows = await communities.list_members(conn, community_id, include_pending=sees_pending,
-                                              status=query.status, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "joined_at", "id")
-    return MemberPage(items=[MemberOut.from_row(row) for row in rows], next_cursor=next_cursor)
+    async def members(after: tuple | None, limit: int) -> list[asyncpg.Record]:
+        async with svc.db.connection() as conn:
+            await _visible(conn, principal, community_id)
+            # Who asked to join is for those who decide on it.
+            sees_pending = await _rank(conn, principal, community_id) >= COMMUNITY_ROLES.rank("moderator")
+            if query.status == "pending" and not sees_pending:
+                raise forbidden("only moderators see join requests")
+            return await communities.list_members(conn, community_id, include_pending=sees_pending,
+                                                  status=query.status, after=after, limit=limit)
+
+    return MemberPage.of(await fetch_page(query, members, by_columns("joined_at", "id")), MemberOut.from_row)
 
 
 async def _locked_target(conn: asyncpg.Connection, community_id: UUID, user_id: UUID) -> asyncpg.Record:
@@ -143,7 +137,7 @@ async def update_member(svc: Services, principal: Principal, community_id: UUID,
         await _visible(conn, principal, community_id)
         target = await _locked_target(conn, community_id, user_id)
         rank = await _rank(conn, principal, community_id)
-        if rank < ROLE_RANK["moderator"]:  # even a change to the same value: strangers are told nothing
+        if rank < COMMUNITY_ROLES.rank("moderator"):  # even a change to the same value: strangers learn nothing
             raise forbidden("only moderators and above change members")
         status = changes.get("status", target["status"])
         role = changes.get("role", target["role"])
@@ -161,12 +155,13 @@ async def _check_role_change(conn: asyncpg.Connection, principal: Principal, ran
     # Who may act is settled first: someone without the right gets 403 whatever the member's state,
     # and learns nothing of the community's rules.
     if role == "owner" or target["role"] == "owner":
-        if rank < ROLE_RANK["owner"]:
+        if rank < COMMUNITY_ROLES.rank("owner"):
             raise forbidden("only the owner may hand the community over")
-    elif rank < ROLE_RANK["admin"] or rank <= ROLE_RANK[target["role"]] or rank <= ROLE_RANK[role]:
+    elif rank < COMMUNITY_ROLES.rank("admin") or rank <= max(COMMUNITY_ROLES.rank(target["role"]),
+                                                               COMMUNITY_ROLES.rank(role)):
         raise forbidden("you may only set roles below your own, on members below you")
     if status != "active":
-        raise ApiError("conflict", "approve the join request before giving a role")
+        raise conflict("approve the join request before giving a role")
     if target["role"] == "owner":
         raise conflict("the owner's role changes only by handing the community to someone else")
 
@@ -180,7 +175,7 @@ async def remove_member(svc: Services, principal: Principal, community_id: UUID,
         # Permission before the owner rule, so that a stranger gets 403, not the community's rules.
         if user_id != principal.user_id:
             rank = await _rank(conn, principal, community_id)
-            if rank < ROLE_RANK["moderator"] or rank <= ROLE_RANK[target["role"]]:
+            if rank < COMMUNITY_ROLES.rank("moderator") or rank <= COMMUNITY_ROLES.rank(target["role"]):
                 raise forbidden("you may only remove members below you")
         if target["role"] == "owner":
             raise conflict("the owner cannot leave; hand the community to someone else first")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +23,13 @@ from chatserver.schemas.connections import (
     NotificationOut,
     ReadAllOut,
 )
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.schemas.events import (
+    CONNECTION_MESSAGE_NEW,
+    NOTIFICATION_NEW,
+    ConnectionMessageEvent,
+    NotificationEvent,
+)
+from chatserver.schemas.pagination import fetch_page
 from chatserver.store import connections, users
 from chatserver.store.generic import AnyOf, UserIs
 
@@ -69,8 +74,8 @@ def _name(user: Mapping[str, Any]) -> str:
 
 
 def _notification_event(row: asyncpg.Record) -> Event:
-    notification = NotificationOut.from_row(row)
-    return Event("notification:new", {"notification": notification.wire()}, rooms=(rooms.user(row["user_id"]),))
+    notification = NotificationEvent(notification=NotificationOut.from_row(row))
+    return NOTIFICATION_NEW.to((rooms.user(row["user_id"]),), notification)
 
 
 async def request(svc: Services, principal: Principal, body: ConnectionIn) -> UUID:
@@ -92,7 +97,7 @@ async def request(svc: Services, principal: Principal, body: ConnectionIn) -> UU
             conn, user_id=body.receiver_id, kind="connection_request", title="New connection request",
             message=f"{_name(sender)} wants to connect", related_user_id=principal.user_id,
             related_connection_id=connection_id)
-    await svc.publish(_notification_event(notification))
+        svc.publish_after_commit(_notification_event(notification))
     return connection_id
 
 
@@ -113,7 +118,7 @@ async def answer(svc: Services, principal: Principal, connection_id: UUID, accep
             conn, user_id=row["sender_id"], kind=f"connection_{status}",
             title=f"Connection request {status}", message=f"{_name(me)} {status} your request",
             related_user_id=principal.user_id, related_connection_id=connection_id)
-    await svc.publish(_notification_event(notification))
+        svc.publish_after_commit(_notification_event(notification))
     return connection_id
 
 
@@ -129,18 +134,16 @@ async def send_message(svc: Services, principal: Principal, body: ConnectionMess
             raise forbidden("you can only message people you are connected with")
         message = ConnectionMessageOut.from_row(
             await connections.insert_message(conn, principal.user_id, body.receiver_id, body.message))
-    await svc.publish(Event("connection_message:new", {"message": message.wire()},
-                            rooms=(rooms.user(body.receiver_id), rooms.user(principal.user_id))))
+        svc.publish_after_commit(CONNECTION_MESSAGE_NEW.to((rooms.user(body.receiver_id), rooms.user(principal.user_id)),
+                                                           ConnectionMessageEvent(message=message)))
     return message
 
 
 async def list_messages(svc: Services, principal: Principal, query: ConnectionMessageQuery) -> ConnectionMessagePage:
-    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
-        rows = await connections.messages(conn, principal.user_id, with_user_id=query.with_user_id, after=after,
-                                          limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return ConnectionMessagePage(items=[ConnectionMessageOut.from_row(r) for r in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: connections.messages(
+            conn, principal.user_id, with_user_id=query.with_user_id, after=after, limit=limit))
+    return ConnectionMessagePage.of(window, ConnectionMessageOut.from_row)
 
 
 async def mark_message_read(svc: Services, principal: Principal, message_id: UUID) -> ConnectionMessageOut:

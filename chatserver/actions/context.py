@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from uuid import UUID
 
 from redis.asyncio import Redis
 
 from chatserver.broker import Broker, Event
-from chatserver.db import Database
+from chatserver.db import Database, open_transaction
 from chatserver.db.group_commit import GroupCommit
-from chatserver.errors import ApiError
+from chatserver.errors import rate_limited
 from chatserver.files import FileStore
 from chatserver.mail import Mailer
 from chatserver.presence import PresenceTracker, TypingTracker
@@ -40,17 +41,37 @@ class Services:
         """Spend one of the caller's `action` tokens, or answer `rate_limited`."""
         retry_after = await self.limiter.hit(f"{action}:{key}", rule)
         if retry_after is not None:
-            raise ApiError("rate_limited", f"too many {action} requests",
-                           {"retryAfter": round(retry_after, 3)})
+            raise rate_limited(f"too many {action} requests", retry_after=round(retry_after, 3))
+
+    def publish_after_commit(self, *events: Event) -> None:
+        """The one way a write tells others: queue its events on the transaction open on this task
+        (`svc.db.transaction(...)`). They are published once it commits, in the order queued, so a
+        receiver that reads what an event names finds it; they are dropped if it rolls back."""
+        transaction = open_transaction()
+        if transaction is None:
+            raise RuntimeError("publish_after_commit outside a transaction: queue events inside the "
+                               "`svc.db.transaction(...)` block of the write they tell of")
+        transaction.after_commit(partial(self._send, events))
 
     async def publish(self, *events: Event) -> None:
-        """Call only after the commit: a subscriber may read what the event names."""
+        """Publish now what no write stands behind (typing, presence). Inside an open transaction
+        this is a mistake, and fails: a receiver could read what is not committed, or hear of what
+        is then rolled back."""
+        transaction = open_transaction()
+        if transaction is not None:
+            raise RuntimeError(f"publish inside the open transaction {transaction.name!r}: "
+                               "use publish_after_commit")
+        await self._send(events)
+
+    async def _send(self, events: tuple[Event, ...]) -> None:
         for event in events:
             try:
                 await self.broker.publish(event)
             except Exception as exc:
-                # The write is committed; a lost notification is repaired by `sync` (and, for a stream,
-                # read back from PostgreSQL by the receiving processes: realtime.ordering).
+                # Only a warning, by design: the write is committed and stays so; a lost event is
+                # repaired by `sync` on the clients, and for a stream also by the receiving processes,
+                # which read a missing change back from PostgreSQL (realtime.ordering). The brokers
+                # report delivery problems themselves; what reaches here is a publish that failed.
                 log.warning("publishing %s failed: %s", event.name, exc)
 
 

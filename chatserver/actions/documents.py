@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,8 +9,8 @@ import asyncpg
 
 from chatserver.actions.context import Principal, Services
 from chatserver.errors import forbidden, invalid, not_found
-from chatserver.schemas.documents import DocumentIn, DocumentOut, DocumentPage, DocumentQuery
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.schemas.documents import DocumentIn, DocumentOut, DocumentPage
+from chatserver.schemas.pagination import PageQuery, fetch_page
 from chatserver.store import documents
 
 
@@ -38,13 +37,11 @@ async def get_latest(svc: Services, principal: Principal, document_id: UUID) -> 
     return DocumentOut.from_row(row)
 
 
-async def list_latest(svc: Services, principal: Principal, query: DocumentQuery) -> DocumentPage:
-    after = decode_keyset(query.cursor, datetime, UUID)
+async def list_latest(svc: Services, principal: Principal, query: PageQuery) -> DocumentPage:
     async with svc.db.connection() as conn:
-        rows = await documents.latest_page(conn, principal.user_id, is_admin=principal.is_admin, after=after,
-                                           limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return DocumentPage(items=[DocumentOut.from_row(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: documents.latest_page(
+            conn, principal.user_id, is_admin=principal.is_admin, after=after, limit=limit))
+    return DocumentPage.of(window, DocumentOut.from_row)
 
 
 async def list_versions(svc: Services, principal: Principal, document_id: UUID) -> DocumentPage:

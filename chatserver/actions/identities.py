@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 from chatserver.actions.context import Principal, Services
-from chatserver.broker import Event, rooms
+from chatserver.broker import rooms
 from chatserver.errors import invalid, not_found
-from chatserver.schemas.pagination import decode_keyset, keyset_page
-from chatserver.schemas.typed_messages import PageQuery, RevelationIn, RevelationOut, RevelationPage
+from chatserver.schemas.events import IDENTITY_REVEALED, IdentityRevealedEvent
+from chatserver.schemas.pagination import PageQuery, by_columns, fetch_page
+from chatserver.schemas.typed_messages import RevelationIn, RevelationOut, RevelationPage
 from chatserver.store import identities, users
 from chatserver.store import typed_messages as messages
 
@@ -34,15 +32,14 @@ async def reveal(svc: Services, principal: Principal, body: RevelationIn) -> tup
         await messages.ensure_profiles(conn, principal.user_id, revealed_to)
         revelation_id, created = await identities.reveal(conn, principal.user_id, revealed_to, body.message_type_id)
         row = await identities.revelation(conn, principal.user_id, revelation_id)
-    if created:
-        await svc.publish(Event("identity:revealed", {"messageTypeId": str(body.message_type_id)},
-                                rooms=(rooms.user(revealed_to),)))
+        if created:
+            svc.publish_after_commit(IDENTITY_REVEALED.to((rooms.user(revealed_to),),
+                                                          IdentityRevealedEvent(message_type_id=body.message_type_id)))
     return RevelationOut.render(row), created
 
 
 async def list_revelations(svc: Services, principal: Principal, query: PageQuery) -> RevelationPage:
-    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
-        rows = await identities.revelations_by(conn, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "revealed_at", "id")
-    return RevelationPage(items=[RevelationOut.render(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: identities.revelations_by(
+            conn, principal.user_id, after=after, limit=limit), by_columns("revealed_at", "id"))
+    return RevelationPage.of(window, RevelationOut.render)

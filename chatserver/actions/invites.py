@@ -13,7 +13,8 @@ import asyncpg
 from chatserver.actions import resources
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Owned
-from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
+from chatserver.errors import conflict, forbidden, invalid, not_found
+from chatserver.schemas.invites import InviteLinkIn, Redeemed, RedeemIn
 from chatserver.store import generic, invites, users
 from chatserver.store.generic import AnyOf, EmailIsUsers, UserIs
 
@@ -21,22 +22,21 @@ REFERRALS_TO_VERIFY = 3
 
 
 async def create_link(svc: Services, principal: Principal, rules: resources.Rules,
-                      expires_in: int | None) -> asyncpg.Record:
-    lifetime = timedelta(seconds=expires_in or svc.settings.invite_link_ttl)
+                      body: InviteLinkIn) -> asyncpg.Record:
+    lifetime = timedelta(seconds=body.expires_in or svc.settings.invite_link_ttl)
     return await resources.create_row(svc, principal, rules, {"expires_at": datetime.now(UTC) + lifetime})
 
 
-async def redeem(svc: Services, principal: Principal, code: UUID) -> UUID:
+async def redeem(svc: Services, principal: Principal, body: RedeemIn) -> Redeemed:
     """Use someone's invite link: it is spent, and they become the caller's invite source."""
     async with svc.db.transaction("redeem_invite_link") as conn:
-        link = await invites.link_by_code(conn, code, lock=True)
+        link = await invites.link_by_code(conn, body.code, lock=True)
         if link is None:
             raise not_found("invite link")
         if link["is_used"]:
             raise conflict("this invite link has been used", reason="used")
         if link["expired"]:
-            raise ApiError("invalid", "this invite link has expired",
-                           {"fields": {"code": "expired"}, "reason": "expired"})
+            raise invalid({"code": "expired"}, "this invite link has expired", reason="expired")
         if link["created_by"] == principal.user_id:
             raise invalid({"code": "this is your own invite link"})
         profile = await invites.lock_profile(conn, principal.user_id)
@@ -44,7 +44,7 @@ async def redeem(svc: Services, principal: Principal, code: UUID) -> UUID:
             raise conflict("you joined through an invite already", reason="already_invited")
         await invites.use_link(conn, link["id"], principal.user_id)
         await invites.set_invite_source(conn, principal.user_id, link["created_by"])
-    return link["id"]
+    return Redeemed(invite_link_id=link["id"])
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import asyncpg
 from chatserver.actions import resources
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
-from chatserver.errors import ApiError, conflict, forbidden, invalid, not_found
+from chatserver.errors import conflict, forbidden, invalid, not_found
 from chatserver.store import generic, jobs, users
 from chatserver.store.generic import AnyOf, Through, UserIs
 
@@ -74,7 +74,7 @@ async def apply(svc: Services, principal: Principal, rules: resources.Rules,
             values.setdefault("name", user["display_name"] or user["username"])
             values.setdefault("email", user["email"])
             if not values["email"]:
-                raise ApiError("invalid", "an email address is needed", {"fields": {"email": "required"}})
+                raise invalid({"email": "required"}, "an email address is needed")
             values["user_id"] = principal.user_id
             return await generic.insert_row(conn, rules.table, values)
     except generic.DuplicateRow:

@@ -15,7 +15,6 @@ from chatserver.actions import access, typing
 from chatserver.actions.access import Stream, StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_view, message_views, new_message_view, reactions_view
-from chatserver.broker import Event
 from chatserver.errors import (
     conflict,
     forbidden,
@@ -24,12 +23,21 @@ from chatserver.errors import (
     payload_too_large,
     version_conflict,
 )
+from chatserver.schemas.events import (
+    MESSAGE_DELETED,
+    MESSAGE_UPDATED,
+    NEW_MESSAGE,
+    REACTION_UPDATED,
+    MessageDeletedEvent,
+    ReactionUpdatedEvent,
+)
 from chatserver.schemas.messages import (
     DeletedOut,
     HistoryQuery,
     Message,
     MessageEdit,
     MessageEditList,
+    MessageOut,
     MessagePage,
     PostIn,
     ReactionsOut,
@@ -37,7 +45,7 @@ from chatserver.schemas.messages import (
 from chatserver.store import attachments, messages
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
-NEW_EVENT = {"channel": "message:new", "conversation": "dm:new"}
+
 
 def _check_content(svc: Services, content: str, attachment_ids: list[UUID]) -> None:
     if len(content) > svc.settings.max_message_chars:
@@ -47,9 +55,9 @@ def _check_content(svc: Services, content: str, attachment_ids: list[UUID]) -> N
         raise invalid({"content": "a message needs content or an attachment"})
 
 
-def deleted_event(row: asyncpg.Record) -> dict:
+def deleted_payload(row: asyncpg.Record) -> MessageDeletedEvent:
     """The `message:deleted` payload for a deleted message's row."""
-    return {"messageId": str(row["id"]), **StreamRef.of_message(row).wire(), "seq": row["seq"], "changeSeq": row["change_seq"]}
+    return MessageDeletedEvent.from_row(row, message_id=row["id"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +82,13 @@ async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn
                                          partial(_post_together, svc, ref))
     if posted is None:
         posted = await _post_alone(svc, principal, ref, post)
-    message, events = posted
-    if events:
-        await svc.publish(*events)
+    message, is_new = posted
+    if is_new:
         await typing.stopped_by_sending(svc, ref.room, principal.user_id)
     return message
 
 
-Posted = tuple[Message, list[Event]]  # the message, and what to broadcast (nothing for a retry)
+Posted = tuple[Message, bool]  # the message, and whether it is new (not the first of a retry)
 
 
 async def _post_together(svc: Services, ref: StreamRef, posts: list[_Post]) -> list[Posted | None]:
@@ -89,16 +96,16 @@ async def _post_together(svc: Services, ref: StreamRef, posts: list[_Post]) -> l
     metrics.GROUP_COMMITS.labels("post_messages").observe(len(posts))
     names = [sorted({name.lower().rstrip(".") for name in MENTION.findall(post.content)})
              if ref.kind == "channel" else [] for post in posts]
-    async with svc.db.connection() as conn:
+    async with svc.db.transaction("post_messages", one_statement=True) as conn:
         rows = await messages.post_many(conn, **ref.ids(), posts=posts, mention_names=names)
         results: list[Posted | None] = [None] * len(posts)
-        for ordinal, is_new, mentioned, row in rows:
+        for ordinal, is_new, mentioned, row in rows:  # in seq order, as their events go out
             if is_new:
                 message = Message.from_row(row, reactions=[], attachments=[], mentions=mentioned)
-                results[ordinal] = (message, [ref.change(NEW_EVENT[ref.kind], {"message": message.wire()}, row,
-                                                         new=True)])
+                svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row, new=True))
+                results[ordinal] = (message, True)
             else:  # a retry: the first message is the answer, and nothing new is broadcast
-                results[ordinal] = (await message_view(conn, row), [])
+                results[ordinal] = (await message_view(conn, row), False)
     return results
 
 
@@ -121,16 +128,16 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post:
                                       parent_id=parent_id, nonce=nonce, mentions=mentions,
                                       attachment_ids=attachment_ids)
             message = await new_message_view(conn, row, mentions=mentions, with_attachments=bool(attachment_ids))
-            events = [ref.change(NEW_EVENT[ref.kind], {"message": message.wire()}, row, new=True)]
+            svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row, new=True))
             if parent_id is not None:  # its reply count changed, and it took the changeSeq after the reply's
                 root_row = await messages.by_id(conn, parent_id)
-                events.append(ref.change("message:updated", {"message": (await message_view(conn, root_row)).wire()},
-                                         root_row))
+                root = MessageOut(message=await message_view(conn, root_row))
+                svc.publish_after_commit(ref.change(MESSAGE_UPDATED, root, root_row))
     except messages.DuplicateNonce:
         # A retry: the unique (sender, nonce) refused it and the rollback took back its counters.
         async with svc.db.connection() as conn:
-            return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce)), []
-    return message, events
+            return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce)), False
+    return message, True
 
 
 async def _check_thread_root(conn: asyncpg.Connection, stream: Stream, parent_id: UUID) -> None:
@@ -163,7 +170,7 @@ async def edit(svc: Services, principal: Principal, message_id: UUID, version: i
             raise version_conflict("the message changed since that version", current=current.wire())
         edited = await messages.edit(conn, row, content, principal.user_id)
         message = await message_view(conn, edited)
-    await svc.publish(stream.change("message:updated", {"message": message.wire()}, edited))
+        svc.publish_after_commit(stream.change(MESSAGE_UPDATED, MessageOut(message=message), edited))
     return message
 
 
@@ -182,9 +189,9 @@ async def delete(svc: Services, principal: Principal, message_id: UUID, *,
             raise version_conflict("the message changed since that version",
                                    current=(await message_view(conn, row)).wire())
         deleted, files = await messages.soft_delete(conn, row)
+        svc.publish_after_commit(stream.change(MESSAGE_DELETED, deleted_payload(deleted), deleted))
     for storage_key in files:
         await svc.files.delete(storage_key)
-    await svc.publish(stream.change("message:deleted", deleted_event(deleted), deleted))
     return DeletedOut(message_id=message_id)
 
 
@@ -201,7 +208,7 @@ async def pin(svc: Services, principal: Principal, message_id: UUID, pinned: boo
             return await message_view(conn, row)
         changed = await messages.set_pinned(conn, row, pinned, principal.user_id)
         message = await message_view(conn, changed)
-    await svc.publish(stream.change("message:updated", {"message": message.wire()}, changed))
+        svc.publish_after_commit(stream.change(MESSAGE_UPDATED, MessageOut(message=message), changed))
     return message
 
 
@@ -218,11 +225,10 @@ async def react(svc: Services, principal: Principal, message_id: UUID, emoji: st
         if changed:
             row = await messages.touch_change(conn, row)
         reactions = reactions_view(await messages.reactions_of(conn, [message_id]))
-    result = ReactionsOut(message_id=message_id, reactions=reactions)
-    if changed:
-        data = result.wire() | StreamRef.of_message(row).wire() | {"changeSeq": row["change_seq"]}
-        await svc.publish(stream.change("reaction:updated", data, row))
-    return result
+        if changed:
+            updated = ReactionUpdatedEvent.from_row(row, message_id=message_id, reactions=reactions)
+            svc.publish_after_commit(stream.change(REACTION_UPDATED, updated, row))
+    return ReactionsOut(message_id=message_id, reactions=reactions)
 
 
 async def history(svc: Services, principal: Principal, ref: StreamRef, query: HistoryQuery) -> MessagePage:

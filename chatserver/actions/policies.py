@@ -16,11 +16,12 @@ from typing import Any
 import asyncpg
 
 from chatserver.actions.context import Principal
-from chatserver.errors import ApiError, forbidden
+from chatserver.errors import forbidden
+from chatserver.schemas.roles import COMMUNITY_ROLES
 from chatserver.store import communities
-from chatserver.store.generic import AnyOf, CommunityVisible, Everyone, Nobody, UserIs
+from chatserver.store.generic import AnyOf, ColumnIs, CommunityVisible, Everyone, Nobody, UserIs
 
-ROLE_RANK = {"member": 0, "moderator": 1, "admin": 2, "owner": 3}
+__all__ = ["ColumnIs"]  # a scope for `Published(readable=...)`: rows whose column holds a fixed value
 
 
 class Policy:
@@ -120,7 +121,7 @@ class InCommunity(Owned):
             return
         role = await communities.active_role(conn, values[self.community], principal.user_id)
         if role is None:
-            raise ApiError("forbidden", "only active members may post in this community")
+            raise forbidden("only active members may post in this community")
 
     async def check_change(self, conn: asyncpg.Connection, principal: Principal, row: Mapping[str, Any],
                            op: str) -> None:
@@ -128,6 +129,6 @@ class InCommunity(Owned):
             return
         if op == "delete":
             role = await communities.active_role(conn, row[self.community], principal.user_id)
-            if role is not None and ROLE_RANK[role] >= ROLE_RANK["moderator"]:
+            if COMMUNITY_ROLES.at_least(role, "moderator"):
                 return
         raise forbidden(f"you may not {op} this")

@@ -8,11 +8,9 @@ reference or a broken CHECK into `invalid` naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from pydantic.alias_generators import to_camel
@@ -20,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
 from chatserver.errors import ApiError, conflict, invalid, not_found
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.schemas.pagination import PageQuery, by_columns, fetch_page
 from chatserver.store import generic
 from chatserver.store.generic import Table
 
@@ -36,11 +34,15 @@ class Rules:
     name: str                   # "job application", for messages
     table: Table
     policy: Policy
-    key_type: type = UUID
-    order_type: type = datetime
     on_create: CreateHook | None = None
     on_update: UpdateHook | None = None
     constraint_fields: Mapping[str, str] = field(default_factory=dict)  # constraint -> the column it is about
+
+    @classmethod
+    def of_table(cls, name: str, table: str, columns: tuple[str, ...], *, key: str, order: str,
+                 search: tuple[str, ...], touch: str | None, **rules: Any) -> Rules:
+        """The rules of a resource kept in `table`, of which the API shows `columns`."""
+        return cls(name=name, table=Table(table, columns, key=key, order=order, search=search, touch=touch), **rules)
 
 
 def _field_of(error: generic.ConstraintError, rules: Rules) -> str:
@@ -65,13 +67,12 @@ def constraint_error(error: generic.ConstraintError, rules: Rules) -> ApiError:
     return invalid({field_name: f"breaks the rule {error.constraint or 'not null'}"})
 
 
-async def list_rows(svc: Services, principal: Principal, rules: Rules, *, filters: Mapping[str, Any],
-                    search: str | None, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    after = decode_keyset(cursor, rules.order_type, rules.key_type)
+async def list_rows(svc: Services, principal: Principal, rules: Rules, query: PageQuery, *,
+                    filters: Mapping[str, Any], search: str | None) -> tuple[Sequence, str | None]:
     async with svc.db.connection() as conn:
-        rows = await generic.list_rows(conn, rules.table, rules.policy.scope(principal), principal.user_id,
-                                       filters=filters, search=search, after=after, limit=limit + 1)
-    return keyset_page(rows, limit, rules.table.order, rules.table.key)
+        return await fetch_page(query, lambda after, limit: generic.list_rows(
+            conn, rules.table, rules.policy.scope(principal), principal.user_id, filters=filters, search=search,
+            after=after, limit=limit), by_columns(rules.table.order, rules.table.key))
 
 
 async def get_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> asyncpg.Record:
@@ -94,16 +95,22 @@ async def create_row(svc: Services, principal: Principal, rules: Rules, values: 
         raise constraint_error(error, rules) from None
 
 
+async def _row_to_change(conn: asyncpg.Connection, principal: Principal, rules: Rules, key: Any,
+                         op: str) -> asyncpg.Record:
+    """The row, locked until the commit, if the caller sees it and may `op` it."""
+    row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id, key, lock=True)
+    if row is None:
+        raise not_found(rules.name)
+    await rules.policy.check_change(conn, principal, row, op)
+    return row
+
+
 async def update_row(svc: Services, principal: Principal, rules: Rules, key: Any,
                      values: Mapping[str, Any]) -> asyncpg.Record:
     values = dict(values)
     try:
         async with svc.db.transaction(f"update_{rules.table.name}") as conn:
-            row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id,
-                                        key, lock=True)
-            if row is None:
-                raise not_found(rules.name)
-            await rules.policy.check_change(conn, principal, row, "update")
+            row = await _row_to_change(conn, principal, rules, key, "update")
             if rules.on_update is not None:
                 await rules.on_update(conn, principal, row, values)
             if not values:
@@ -116,11 +123,7 @@ async def update_row(svc: Services, principal: Principal, rules: Rules, key: Any
 async def delete_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> None:
     try:
         async with svc.db.transaction(f"delete_{rules.table.name}") as conn:
-            row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id,
-                                        key, lock=True)
-            if row is None:
-                raise not_found(rules.name)
-            await rules.policy.check_change(conn, principal, row, "delete")
+            await _row_to_change(conn, principal, rules, key, "delete")
             await generic.delete_row(conn, rules.table, key)
     except generic.ConstraintError as error:
         raise constraint_error(error, rules) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from chatserver.actions.context import Principal, Services
-from chatserver.errors import ApiError, invalid, not_found
+from chatserver.errors import conflict, invalid, not_found
 from chatserver.schemas.skills import (
     AttemptIn,
     AttemptOut,
@@ -36,7 +36,7 @@ async def submit_attempt(svc: Services, principal: Principal, skill_id: UUID, bo
             raise not_found("skill")
         questions = await skills.questions(conn, skill_id)
         if not questions:
-            raise ApiError("conflict", "this skill has no questions yet")
+            raise conflict("this skill has no questions yet")
         known = {question["id"] for question in questions}
         strangers = [str(question_id) for question_id in chosen if question_id not in known]
         if strangers:

@@ -8,9 +8,9 @@ from chatserver import metrics
 from chatserver.actions import access, presence
 from chatserver.actions.access import StreamRef
 from chatserver.actions.context import Principal, Services
-from chatserver.actions.messages import NEW_EVENT, deleted_event
+from chatserver.actions.messages import deleted_payload
 from chatserver.actions.views import conversation_view, message_views
-from chatserver.broker import Event, Position
+from chatserver.broker import Event
 from chatserver.errors import ApiError
 from chatserver.schemas.conversations import (
     Ready,
@@ -20,6 +20,8 @@ from chatserver.schemas.conversations import (
     SyncIn,
     SyncOut,
 )
+from chatserver.schemas.events import MESSAGE_DELETED, MESSAGE_UPDATED, NEW_MESSAGE
+from chatserver.schemas.messages import MessageOut
 from chatserver.schemas.workspaces import ChannelState
 from chatserver.store import channels, conversations, messages, users
 
@@ -87,11 +89,13 @@ async def missed_events(svc: Services, kind: str, stream_id: str, after_change_s
     async with svc.db.connection() as conn:
         rows = await messages.changed_since(conn, kind, UUID(stream_id), after_change_seq, MISSED_PAGE)
         views = await message_views(conn, rows)
+    ref = StreamRef(kind, UUID(stream_id))
     events = []
     for row, view in zip(rows, views, strict=True):
-        new = row["seq"] > after_seq
-        name, data = (NEW_EVENT[kind], {"message": view.wire()}) if new else \
-            ("message:deleted", deleted_event(row)) if row["is_deleted"] else ("message:updated", {"message": view.wire()})
-        position = Position(kind, stream_id, row["change_seq"], row["seq"] if new else None)
-        events.append(Event(name, data, rooms=(position.room,), position=position))
+        if row["seq"] > after_seq:
+            events.append(ref.change(NEW_MESSAGE[kind], MessageOut(message=view), row, new=True))
+        elif row["is_deleted"]:
+            events.append(ref.change(MESSAGE_DELETED, deleted_payload(row), row))
+        else:
+            events.append(ref.change(MESSAGE_UPDATED, MessageOut(message=view), row))
     return events

@@ -14,14 +14,19 @@ from uuid import UUID
 import asyncpg
 
 from chatserver.actions.context import Principal, Services
-from chatserver.broker import Event, rooms
-from chatserver.errors import ApiError, forbidden, invalid, not_found
-from chatserver.schemas.pagination import decode_keyset, keyset_page
+from chatserver.broker import rooms
+from chatserver.errors import forbidden, invalid, limit_reached, not_found
+from chatserver.schemas.events import (
+    TYPED_CONVERSATION_READ,
+    TYPED_MESSAGE_NEW,
+    ConversationRefEvent,
+    TypedMessageEvent,
+)
+from chatserver.schemas.pagination import PageQuery, fetch_page
 from chatserver.schemas.typed_messages import (
     FirstMessageIn,
     MessageSettings,
     MessageSettingsIn,
-    PageQuery,
     ReadOut,
     ReplyIn,
     TypedConversationOut,
@@ -72,8 +77,8 @@ async def _book_slot_if_needed(conn: asyncpg.Connection, svc: Services, principa
     held, first_free = await store.booked_slots(conn, receiver_id, type_id)
     if held >= limit:
         retry = max(1, round((first_free - datetime.now(UTC)).total_seconds())) if first_free else None
-        raise ApiError("limit_reached", "the receiver has no free slot for this message type",
-                       {"limit": limit, "messageTypeId": str(type_id), "retryAfter": retry})
+        raise limit_reached("the receiver has no free slot for this message type",
+                            limit=limit, messageTypeId=str(type_id), retryAfter=retry)
     return True
 
 
@@ -101,7 +106,7 @@ async def _send(svc: Services, principal: Principal, receiver_id: UUID, type_id:
                                   message_id=message_id, ttl_seconds=svc.settings.slot_booking_ttl)
         mine = TypedMessageOut.render(await store.message_for(conn, message_id, principal.user_id))
         theirs = TypedMessageOut.render(await store.message_for(conn, message_id, receiver_id))
-    await svc.publish(Event("typed_message:new", {"message": theirs.wire()}, rooms=(rooms.user(receiver_id),)))
+        svc.publish_after_commit(TYPED_MESSAGE_NEW.to((rooms.user(receiver_id),), TypedMessageEvent(message=theirs)))
     return mine
 
 
@@ -121,11 +126,10 @@ async def reply(svc: Services, principal: Principal, conversation_id: UUID, body
 
 
 async def list_conversations(svc: Services, principal: Principal, query: PageQuery) -> TypedConversationPage:
-    after = decode_keyset(query.cursor, datetime, UUID)
     async with svc.db.connection() as conn:
-        rows = await store.conversations(conn, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return TypedConversationPage(items=[TypedConversationOut.render(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(
+            query, lambda after, limit: store.conversations(conn, principal.user_id, after=after, limit=limit))
+    return TypedConversationPage.of(window, TypedConversationOut.render)
 
 
 async def get_conversation(svc: Services, principal: Principal, conversation_id: UUID) -> TypedConversationOut:
@@ -139,13 +143,13 @@ async def get_conversation(svc: Services, principal: Principal, conversation_id:
 
 async def list_messages(svc: Services, principal: Principal, conversation_id: UUID,
                         query: PageQuery) -> TypedMessagePage:
-    after = decode_keyset(query.cursor, datetime, UUID)
-    async with svc.db.connection() as conn:
-        if await store.conversation_of(conn, conversation_id, principal.user_id) is None:
-            raise not_found("conversation")
-        rows = await store.messages(conn, conversation_id, principal.user_id, after=after, limit=query.limit + 1)
-    rows, next_cursor = keyset_page(rows, query.limit, "created_at", "id")
-    return TypedMessagePage(items=[TypedMessageOut.render(row) for row in rows], next_cursor=next_cursor)
+    async def messages(after: tuple | None, limit: int) -> list[asyncpg.Record]:
+        async with svc.db.connection() as conn:
+            if await store.conversation_of(conn, conversation_id, principal.user_id) is None:
+                raise not_found("conversation")
+            return await store.messages(conn, conversation_id, principal.user_id, after=after, limit=limit)
+
+    return TypedMessagePage.of(await fetch_page(query, messages), TypedMessageOut.render)
 
 
 async def mark_read(svc: Services, principal: Principal, conversation_id: UUID) -> ReadOut:
@@ -155,7 +159,7 @@ async def mark_read(svc: Services, principal: Principal, conversation_id: UUID) 
         if conversation is None:
             raise not_found("conversation")
         marked = await store.mark_read(conn, conversation_id, principal.user_id)
-    if marked:
-        await svc.publish(Event("typed_conversation:read", {"conversationId": str(conversation_id)},
-                                rooms=(rooms.user(conversation["other_id"]),)))
+        if marked:
+            svc.publish_after_commit(TYPED_CONVERSATION_READ.to((rooms.user(conversation["other_id"]),),
+                                                                ConversationRefEvent(conversation_id=conversation_id)))
     return ReadOut(conversation_id=conversation_id, marked_read=marked)

@@ -11,13 +11,14 @@ from chatserver.actions.access import StreamRef
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import Event
 from chatserver.schemas.conversations import TypingIn
+from chatserver.schemas.events import TYPING, TypingEvent
 
 log = logging.getLogger(__name__)
 
 
 def _event(room: str, user_id: UUID, typing: bool) -> Event:
-    data = StreamRef.of_room(room).wire() | {"userId": str(user_id), "typing": typing}
-    return Event("typing", data, rooms=(room,), skip_user=str(user_id))
+    payload = TypingEvent(**StreamRef.of_room(room).ids(), user_id=user_id, typing=typing)
+    return TYPING.to((room,), payload, skip_user=str(user_id))
 
 
 async def typing(svc: Services, principal: Principal, body: TypingIn) -> None:

@@ -7,16 +7,31 @@ import secrets
 from uuid import UUID
 
 from chatserver.actions import access
-from chatserver.actions.access import RANK, at_least
+from chatserver.actions.access import at_least
 from chatserver.actions.context import Principal, Services
-from chatserver.broker import Event, rooms
+from chatserver.broker import rooms
 from chatserver.broker.control import move_rooms
 from chatserver.errors import conflict, forbidden, not_found
-from chatserver.schemas.pagination import decode_cursor, encode_cursor, page
+from chatserver.schemas.events import (
+    CHANNEL_MEMBER_LEFT,
+    WORKSPACE_DELETED,
+    WORKSPACE_MEMBER_JOINED,
+    WORKSPACE_MEMBER_LEFT,
+    WORKSPACE_MEMBER_UPDATED,
+    WORKSPACE_UPDATED,
+    ChannelMemberEvent,
+    WorkspaceEvent,
+    WorkspaceMemberEvent,
+    WorkspaceMemberUpdatedEvent,
+    WorkspaceRefEvent,
+)
+from chatserver.schemas.pagination import fetch_page
 from chatserver.schemas.workspaces import (
     JoinWorkspaceIn,
+    ListQuery,
     Member,
     MemberList,
+    RoleIn,
     Workspace,
     WorkspaceCreateIn,
     WorkspaceList,
@@ -44,20 +59,20 @@ async def create(svc: Services, principal: Principal, body: WorkspaceCreateIn) -
                 row = await workspaces.create(conn, name=body.name, slug=slug, description=body.description,
                                               is_public=body.is_public, owner_id=principal.user_id,
                                               invite_code=secrets.token_urlsafe(9))
+                svc.publish_after_commit(move_rooms(principal.user_id, join=[rooms.workspace(row["id"])]))
             break
         except workspaces.SlugTaken:
             if body.slug or attempt == 2:
                 raise conflict("that slug is taken", field="slug") from None
             slug = f"{_slug_from(body.name)}-{secrets.token_hex(3)}"
-    await svc.publish(move_rooms(principal.user_id, join=[rooms.workspace(row["id"])]))
     return workspace_view(row)
 
 
-async def list_mine(svc: Services, principal: Principal, *, limit: int, cursor: str | None) -> WorkspaceList:
+async def list_mine(svc: Services, principal: Principal, query: ListQuery) -> WorkspaceList:
     async with svc.db.connection() as conn:
-        rows = await workspaces.list_for_user(conn, principal.user_id, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["slug"]))
-    return WorkspaceList(items=[workspace_view(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: workspaces.list_for_user(
+            conn, principal.user_id, after=after, limit=limit), lambda row: row["slug"])
+    return WorkspaceList.of(window, workspace_view)
 
 
 async def get(svc: Services, principal: Principal, workspace_id: UUID) -> Workspace:
@@ -70,9 +85,8 @@ async def update(svc: Services, principal: Principal, workspace_id: UUID, body: 
         await access.workspace_role(conn, workspace_id, principal, "ADMIN")
         await workspaces.update(conn, workspace_id, body.model_dump(exclude_unset=True))
         row = await workspaces.for_member(conn, workspace_id, principal.user_id)
-    workspace = workspace_view(row)
-    await svc.publish(Event("workspace:updated", {"workspace": workspace.wire() | {"role": None, "inviteCode": None}},
-                            rooms=(rooms.workspace(workspace_id),)))
+        workspace = workspace_view(row)
+        svc.publish_after_commit(WORKSPACE_UPDATED.to((rooms.workspace(workspace_id),), WorkspaceEvent.of(workspace)))
     return workspace
 
 
@@ -80,8 +94,8 @@ async def delete(svc: Services, principal: Principal, workspace_id: UUID) -> Non
     async with svc.db.transaction("delete_workspace") as conn:
         await access.workspace_role(conn, workspace_id, principal, "OWNER")
         await workspaces.delete(conn, workspace_id)
-    await svc.publish(Event("workspace:deleted", {"workspaceId": str(workspace_id)},
-                            rooms=(rooms.workspace(workspace_id),)))
+        svc.publish_after_commit(WORKSPACE_DELETED.to((rooms.workspace(workspace_id),),
+                                                      WorkspaceRefEvent(workspace_id=workspace_id)))
 
 
 async def join(svc: Services, principal: Principal, body: JoinWorkspaceIn) -> Workspace:
@@ -91,26 +105,24 @@ async def join(svc: Services, principal: Principal, body: JoinWorkspaceIn) -> Wo
             raise not_found("invite code")
         added = await workspaces.add_member(conn, found["id"], principal.user_id, "MEMBER")
         row = await workspaces.for_member(conn, found["id"], principal.user_id)
-    if added:
-        await svc.publish(
-            move_rooms(principal.user_id, join=[rooms.workspace(found["id"])]),
-            Event("workspace:member_joined", {"workspaceId": str(found["id"]), "userId": str(principal.user_id)},
-                  rooms=(rooms.workspace(found["id"]),)),
-        )
+        if added:
+            joined = WorkspaceMemberEvent(workspace_id=found["id"], user_id=principal.user_id)
+            svc.publish_after_commit(move_rooms(principal.user_id, join=[rooms.workspace(found["id"])]),
+                                     WORKSPACE_MEMBER_JOINED.to((rooms.workspace(found["id"]),), joined))
     return workspace_view(row)
 
 
-async def members(svc: Services, principal: Principal, workspace_id: UUID, *, limit: int,
-                  cursor: str | None) -> MemberList:
+async def members(svc: Services, principal: Principal, workspace_id: UUID, query: ListQuery) -> MemberList:
     async with svc.db.connection() as conn:
         await access.workspace_role(conn, workspace_id, principal)
-        rows = await workspaces.members(conn, workspace_id, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = page(rows, limit, lambda row: encode_cursor(row["username"].lower()))
-    return MemberList(items=[Member.from_row(row) for row in rows], next_cursor=next_cursor)
+        window = await fetch_page(query, lambda after, limit: workspaces.members(
+            conn, workspace_id, after=after, limit=limit), lambda row: row["username"].lower())
+    return MemberList.of(window, Member.from_row)
 
 
-async def set_role(svc: Services, principal: Principal, workspace_id: UUID, user_id: UUID, role: str) -> Member:
+async def set_role(svc: Services, principal: Principal, workspace_id: UUID, user_id: UUID, body: RoleIn) -> Member:
     """ADMINs manage roles below their own; only the OWNER makes ADMINs; ownership is not given away here."""
+    role = body.role
     async with svc.db.transaction("set_workspace_role") as conn:
         mine = (await access.workspace_role(conn, workspace_id, principal, "ADMIN"))["role"]
         theirs = await workspaces.member_role(conn, workspace_id, user_id)
@@ -118,12 +130,12 @@ async def set_role(svc: Services, principal: Principal, workspace_id: UUID, user
             raise not_found("member")
         if role == "OWNER" or theirs == "OWNER":
             raise forbidden("the owner's role cannot be changed here")
-        if mine != "OWNER" and (RANK[role] >= RANK[mine] or RANK[theirs] >= RANK[mine]):
+        if mine != "OWNER" and (at_least(role, mine) or at_least(theirs, mine)):
             raise forbidden("you may only manage roles below your own")
         await workspaces.set_member_role(conn, workspace_id, user_id, role)
         member = Member.from_row(await workspaces.member(conn, workspace_id, user_id))
-    await svc.publish(Event("workspace:member_updated", {"workspaceId": str(workspace_id), "member": member.wire()},
-                            rooms=(rooms.workspace(workspace_id),)))
+        updated = WorkspaceMemberUpdatedEvent(workspace_id=workspace_id, member=member)
+        svc.publish_after_commit(WORKSPACE_MEMBER_UPDATED.to((rooms.workspace(workspace_id),), updated))
     return member
 
 
@@ -136,14 +148,15 @@ async def remove_member(svc: Services, principal: Principal, workspace_id: UUID,
             raise not_found("member")
         if theirs == "OWNER":
             raise forbidden("the owner cannot leave or be removed")
-        if user_id != principal.user_id and not (at_least(mine, "ADMIN") and RANK[theirs] < RANK[mine]):
+        if user_id != principal.user_id and not (at_least(mine, "ADMIN") and not at_least(theirs, mine)):
             raise forbidden("you may only remove members below your own role")
         left_channels = await workspaces.remove_member(conn, workspace_id, user_id)
-    leave = [rooms.workspace(workspace_id), *(rooms.channel(channel_id) for channel_id in left_channels)]
-    await svc.publish(
-        Event("workspace:member_left", {"workspaceId": str(workspace_id), "userId": str(user_id)},
-              rooms=(rooms.workspace(workspace_id),)),
-        *(Event("channel:member_left", {"channelId": str(channel_id), "userId": str(user_id)},
-                rooms=(rooms.channel(channel_id),)) for channel_id in left_channels),
-        move_rooms(user_id, leave=leave),
-    )
+        leave = [rooms.workspace(workspace_id), *(rooms.channel(channel_id) for channel_id in left_channels)]
+        svc.publish_after_commit(
+            WORKSPACE_MEMBER_LEFT.to((rooms.workspace(workspace_id),),
+                                     WorkspaceMemberEvent(workspace_id=workspace_id, user_id=user_id)),
+            *(CHANNEL_MEMBER_LEFT.to((rooms.channel(channel_id),),
+                                     ChannelMemberEvent(channel_id=channel_id, user_id=user_id))
+              for channel_id in left_channels),
+            move_rooms(user_id, leave=leave),
+        )

@@ -27,7 +27,9 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One server-to-client event for the sockets in `rooms`.
+    """One server-to-client event for the sockets in `rooms`: the name and the payload, already
+    dumped for the wire, of an event declared in chatserver/schemas/events.py (which builds it:
+    `EVENT.to(rooms, payload)`), or a control event (broker.control).
 
     `skip_sid` leaves out the socket that caused it and `skip_user` every
     socket of that user (typing goes to everyone but the typer); `disconnect`

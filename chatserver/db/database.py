@@ -3,7 +3,7 @@
 When PostgreSQL cannot be reached (stopped, restarting, unreachable, not answering), every
 request that needs it answers `unavailable` within a bounded time instead of hanging or
 failing with a stack: the errors that mean "no usable connection" become
-`ApiError("unavailable")` here, which HTTP turns into a 503 with Retry-After and Socket.IO
+`unavailable` here, which HTTP turns into a 503 with Retry-After and Socket.IO
 into an error ack. The pool replaces dead connections by itself, so the server recovers
 without a restart once PostgreSQL is back.
 """
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext, suppress
+from contextvars import ContextVar
 
 import asyncpg
 import orjson
 
 from chatserver import metrics
-from chatserver.errors import ApiError
+from chatserver.errors import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,40 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     default reset query (RESET ALL, UNLISTEN *, ...) would cost a round trip per use for nothing."""
 
 
+class Transaction:
+    """A transaction open on the current task, and what waits for its commit.
+
+    What a write tells others (its events) is queued here with `after_commit` and runs once the
+    transaction has committed and its connection is back in the pool, in the order queued; after a
+    rollback none of it runs. The transaction is open from the start of `Database.transaction`'s
+    block to its end, on the task that entered it: `open_transaction()` finds it there.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.is_open = True
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        if not self.is_open:
+            raise RuntimeError(f"transaction {self.name!r} has ended; nothing more waits for its commit")
+        self._after_commit.append(work)
+
+    async def _committed(self) -> None:
+        for work in self._after_commit:
+            await work()
+
+
+_open: ContextVar[Transaction | None] = ContextVar("open_transaction", default=None)
+
+
+def open_transaction() -> Transaction | None:
+    """The transaction open on the current task, if any. A task started inside one inherits the
+    variable, not the transaction: once the block has ended, it is no longer open there either."""
+    transaction = _open.get()
+    return transaction if transaction is not None and transaction.is_open else None
+
+
 async def connect(url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 5,
                   command_timeout: float = 10) -> Database:
     pool = await asyncpg.create_pool(
@@ -121,17 +156,32 @@ class Database:
         self._busy_logged_at = -60.0
 
     @asynccontextmanager
-    async def transaction(self, name: str, *, isolation: str = "read_committed") -> AsyncIterator[asyncpg.Connection]:
+    async def transaction(self, name: str, *, isolation: str = "read_committed",
+                          one_statement: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction, committed when the block ends and rolled back if it raises.
+
+        `one_statement`: the block writes with one statement, which PostgreSQL commits on its own,
+        so no BEGIN and COMMIT round trips are spent on it (the group commit of messages). Either
+        way, what is queued on the open transaction (`open_transaction().after_commit`) runs
+        after the commit.
+        """
         started = time.perf_counter()
         outcome = "commit"
+        transaction = Transaction(name)
+        token = _open.set(transaction)
         try:
-            async with self._acquire() as conn, conn.transaction(isolation=isolation), _dropped_on_failure(conn):
+            async with self._acquire() as conn, \
+                    nullcontext() if one_statement else conn.transaction(isolation=isolation), \
+                    _dropped_on_failure(conn):
                 yield conn
         except BaseException:
             outcome = "rollback"
             raise
         finally:
+            transaction.is_open = False
+            _open.reset(token)
             metrics.DB_TRANSACTIONS.labels(name, outcome).observe(time.perf_counter() - started)
+        await transaction._committed()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -156,11 +206,9 @@ class Database:
                 # PostgreSQL answers; every pooled connection is simply in use (a connect storm, slow
                 # queries). Overload, not an outage: the same answer to the client, said as it is.
                 self._note_busy()
-                raise ApiError("unavailable", "the server is busy; try again shortly",
-                               {"retryAfter": 1}) from exc
+                raise unavailable("the server is busy; try again shortly", retryAfter=1) from exc
             self._note_failure(exc)
-            raise ApiError("unavailable", "the database is unavailable; try again shortly",
-                           {"retryAfter": RETRY_AFTER}) from exc
+            raise unavailable("the database is unavailable; try again shortly", retryAfter=RETRY_AFTER) from exc
         self._note_success()
 
     async def _wait_for_connection(self, timeout: float) -> asyncpg.Connection:

@@ -7,20 +7,19 @@ from typing import Literal
 from uuid import UUID
 
 from chatserver.actions import ai_chats
-from chatserver.actions.policies import Published
+from chatserver.actions.policies import ColumnIs, Published
 from chatserver.http.api import Api, Context, Reply
 from chatserver.http.resources import Col, Resource, mount, server
 from chatserver.schemas.ai_chats import (
     AiExchange,
     AiMessageIn,
     AiMessagePage,
-    AiMessageQuery,
     VoteIn,
     VoteList,
     VoteOut,
 )
 from chatserver.schemas.fields import text
-from chatserver.store.generic import ColumnIs
+from chatserver.schemas.pagination import PageQuery
 
 api = Api()
 TAGS = ("ai chat",)
@@ -50,9 +49,9 @@ async def send_ai_message(ctx: Context, id: UUID, body: AiMessageIn) -> AiExchan
     return await ai_chats.send(ctx.svc, ctx.user, id, body)
 
 
-@api.get("/ai-chats/{id}/messages", summary="A chat's messages, oldest first", tags=TAGS, query=AiMessageQuery,
+@api.get("/ai-chats/{id}/messages", summary="A chat's messages, oldest first", tags=TAGS, query=PageQuery,
          response=AiMessagePage, errors=("not_found",))
-async def list_ai_messages(ctx: Context, id: UUID, query: AiMessageQuery) -> AiMessagePage:
+async def list_ai_messages(ctx: Context, id: UUID, query: PageQuery) -> AiMessagePage:
     return await ai_chats.list_messages(ctx.svc, ctx.user, id, query)
 
 

@@ -10,7 +10,6 @@ from chatserver.schemas.anonymous import (
     CommentIn,
     CommentOut,
     CommentPage,
-    CommentQuery,
     CommentUpdateIn,
     LikeOut,
     PostIn,
@@ -19,7 +18,7 @@ from chatserver.schemas.anonymous import (
     PostQuery,
     PostUpdateIn,
 )
-from chatserver.store.anonymous import COMMENTS, POSTS
+from chatserver.schemas.pagination import PageQuery
 
 api = Api()
 TAGS = ("anonymous feed",)
@@ -50,20 +49,20 @@ async def update_anonymous_post(ctx: Context, id: UUID, body: PostUpdateIn) -> P
 
 @api.delete("/anonymous-posts/{id}", summary="Delete your post", tags=TAGS, status=204, errors=CHANGE_ERRORS)
 async def delete_anonymous_post(ctx: Context, id: UUID) -> Reply:
-    await anonymous.delete_item(ctx.svc, ctx.user, POSTS, id)
+    await anonymous.delete_item(ctx.svc, ctx.user, "post", id)
     return Reply(None, status=204)
 
 
 @api.put("/anonymous-posts/{id}/like", summary="Like a post (once; again changes nothing)", tags=TAGS,
          response=LikeOut, errors=("not_found",))
 async def like_anonymous_post(ctx: Context, id: UUID) -> LikeOut:
-    return await anonymous.like(ctx.svc, ctx.user, POSTS, id, liked=True)
+    return await anonymous.like(ctx.svc, ctx.user, "post", id, liked=True)
 
 
 @api.delete("/anonymous-posts/{id}/like", summary="Take your like back", tags=TAGS, response=LikeOut,
             errors=("not_found",))
 async def unlike_anonymous_post(ctx: Context, id: UUID) -> LikeOut:
-    return await anonymous.like(ctx.svc, ctx.user, POSTS, id, liked=False)
+    return await anonymous.like(ctx.svc, ctx.user, "post", id, liked=False)
 
 
 @api.post("/anonymous-posts/{id}/comments", summary="Comment on a post", tags=TAGS, body=CommentIn,
@@ -73,8 +72,8 @@ async def create_anonymous_comment(ctx: Context, id: UUID, body: CommentIn) -> C
 
 
 @api.get("/anonymous-posts/{id}/comments", summary="A post's comments, newest first", tags=TAGS,
-         query=CommentQuery, response=CommentPage, errors=("not_found",))
-async def list_anonymous_comments(ctx: Context, id: UUID, query: CommentQuery) -> CommentPage:
+         query=PageQuery, response=CommentPage, errors=("not_found",))
+async def list_anonymous_comments(ctx: Context, id: UUID, query: PageQuery) -> CommentPage:
     return await anonymous.list_comments(ctx.svc, ctx.user, id, query)
 
 
@@ -86,17 +85,17 @@ async def update_anonymous_comment(ctx: Context, id: UUID, body: CommentUpdateIn
 
 @api.delete("/anonymous-comments/{id}", summary="Delete your comment", tags=TAGS, status=204, errors=CHANGE_ERRORS)
 async def delete_anonymous_comment(ctx: Context, id: UUID) -> Reply:
-    await anonymous.delete_item(ctx.svc, ctx.user, COMMENTS, id)
+    await anonymous.delete_item(ctx.svc, ctx.user, "comment", id)
     return Reply(None, status=204)
 
 
 @api.put("/anonymous-comments/{id}/like", summary="Like a comment (once)", tags=TAGS, response=LikeOut,
          errors=("not_found",))
 async def like_anonymous_comment(ctx: Context, id: UUID) -> LikeOut:
-    return await anonymous.like(ctx.svc, ctx.user, COMMENTS, id, liked=True)
+    return await anonymous.like(ctx.svc, ctx.user, "comment", id, liked=True)
 
 
 @api.delete("/anonymous-comments/{id}/like", summary="Take your like back", tags=TAGS, response=LikeOut,
             errors=("not_found",))
 async def unlike_anonymous_comment(ctx: Context, id: UUID) -> LikeOut:
-    return await anonymous.like(ctx.svc, ctx.user, COMMENTS, id, liked=False)
+    return await anonymous.like(ctx.svc, ctx.user, "comment", id, liked=False)

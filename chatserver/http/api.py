@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatserver.actions import auth
 from chatserver.actions.context import Principal, Services
-from chatserver.errors import ApiError, invalid
+from chatserver.errors import invalid, unauthorized
 from chatserver.schemas.base import parse, parse_query
 
 SERVICES = web.AppKey("services", Services)
@@ -116,7 +116,7 @@ async def _bearer_principal(request: web.Request, svc: Services) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError("unauthorized", "missing bearer token")
+        raise unauthorized("missing bearer token")
     return await auth.authenticate(svc, token.strip())
 
 

@@ -11,7 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import Field
 
 from chatserver.actions import attachments
-from chatserver.errors import ApiError, invalid
+from chatserver.errors import invalid, payload_too_large
 from chatserver.http.api import Api, Context
 from chatserver.schemas.base import InputModel
 from chatserver.schemas.messages import AttachmentOut
@@ -47,7 +47,7 @@ async def _first_file_part(ctx: Context, limit: int) -> tuple[str, str, bytes]:
         while chunk := await part.read_chunk(64 * 1024):
             data.extend(chunk)
             if len(data) > limit:
-                raise ApiError("payload_too_large", f"files are limited to {limit} bytes", {"limit": limit})
+                raise payload_too_large(f"files are limited to {limit} bytes", limit=limit)
         return part.filename or "file", part.headers.get("Content-Type", ""), bytes(data)
     raise invalid({"file": "no part named file"})
 

@@ -42,7 +42,7 @@ async def archive_channel(ctx: Context, channelId: UUID) -> ChannelOut:  # noqa:
 @api.get("/channels/{channelId}/members", summary="Members of a channel", tags=TAGS, query=ListQuery,
          response=ChannelMemberList, errors=("not_found",))
 async def list_members(ctx: Context, channelId: UUID, query: ListQuery) -> ChannelMemberList:  # noqa: N803
-    return await channels.members(ctx.svc, ctx.user, channelId, limit=query.limit, cursor=query.cursor)
+    return await channels.members(ctx.svc, ctx.user, channelId, query)
 
 
 @api.post("/channels/{channelId}/members", summary="Add a workspace member to the channel", tags=TAGS,

@@ -28,7 +28,7 @@ async def open_conversation(ctx: Context, body: OpenConversationIn) -> Conversat
 @api.get("/conversations", summary="Your direct conversations, most recent first", tags=TAGS, query=ConversationQuery,
          response=ConversationList)
 async def list_conversations(ctx: Context, query: ConversationQuery) -> ConversationList:
-    return await conversations.list_mine(ctx.svc, ctx.user, limit=query.limit, cursor=query.cursor)
+    return await conversations.list_mine(ctx.svc, ctx.user, query)
 
 
 @api.get("/conversations/{conversationId}", summary="One of your direct conversations", tags=TAGS,

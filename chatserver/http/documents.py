@@ -9,8 +9,9 @@ from chatserver.actions import documents
 from chatserver.actions.policies import Owned
 from chatserver.http.api import Api, Context, Reply
 from chatserver.http.resources import Col, Resource, mount, server
-from chatserver.schemas.documents import DocumentIn, DocumentOut, DocumentPage, DocumentQuery
+from chatserver.schemas.documents import DocumentIn, DocumentOut, DocumentPage
 from chatserver.schemas.fields import Time, text
+from chatserver.schemas.pagination import PageQuery
 
 api = Api()
 TAGS = ("documents",)
@@ -22,9 +23,9 @@ async def create_document(ctx: Context, body: DocumentIn) -> DocumentOut:
     return await documents.create(ctx.svc, ctx.user, body)
 
 
-@api.get("/documents", summary="Your documents, each as its latest version", tags=TAGS, query=DocumentQuery,
+@api.get("/documents", summary="Your documents, each as its latest version", tags=TAGS, query=PageQuery,
          response=DocumentPage)
-async def list_documents(ctx: Context, query: DocumentQuery) -> DocumentPage:
+async def list_documents(ctx: Context, query: PageQuery) -> DocumentPage:
     return await documents.list_latest(ctx.svc, ctx.user, query)
 
 

@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
-
 from chatserver.actions import invites
 from chatserver.actions.policies import Owned
 from chatserver.http.api import Api, Context
 from chatserver.http.resources import READ_ONLY, Col, Resource, create_body, mount, server
 from chatserver.schemas.base import InputModel, WireModel
 from chatserver.schemas.fields import Email
+from chatserver.schemas.invites import InviteLinkIn, Redeemed, RedeemIn
 
 api = Api()
 TAGS = ("invites",)
@@ -35,30 +34,17 @@ invite_links = mount(api, Resource(
 ))
 
 
-class InviteLinkIn(InputModel):
-    expires_in: int | None = Field(None, ge=60, le=365 * 86400,
-                                   description="Seconds until it expires; the server's default when absent.")
-
-
-class RedeemIn(InputModel):
-    code: UUID
-
-
-class Redeemed(WireModel):
-    invite_link_id: UUID
-
-
 @api.post("/invite-links", summary="Create an invite link", tags=TAGS, body=InviteLinkIn,
           response=invite_links.out, status=201)
 async def create_invite_link(ctx: Context, body: InviteLinkIn) -> WireModel:
-    return invite_links.render(await invites.create_link(ctx.svc, ctx.user, invite_links.rules, body.expires_in))
+    return invite_links.render(await invites.create_link(ctx.svc, ctx.user, invite_links.rules, body))
 
 
 @api.post("/invite-links/redeem", summary="Redeem an invite link", tags=TAGS, body=RedeemIn, response=Redeemed,
           errors=("not_found", "conflict"))
 async def redeem_invite_link(ctx: Context, body: RedeemIn) -> Redeemed:
     """Unknown codes are 404; used ones 409; expired ones 422 with reason `expired`."""
-    return Redeemed(invite_link_id=await invites.redeem(ctx.svc, ctx.user, body.code))
+    return await invites.redeem(ctx.svc, ctx.user, body)
 
 
 referrals = mount(api, Resource(

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from chatserver import logs, metrics
-from chatserver.errors import ApiError
+from chatserver.errors import ApiError, internal, payload_too_large
 from chatserver.http.api import PRINCIPAL
 from chatserver.http.problem import problem_response
 
@@ -73,7 +73,7 @@ async def _answer(request: web.Request, handler) -> web.StreamResponse:
     except ApiError as error:
         return problem_response(error)
     except web.HTTPRequestEntityTooLarge:
-        return problem_response(ApiError("payload_too_large", "request body is too large"))
+        return problem_response(payload_too_large("request body is too large"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -82,4 +82,4 @@ async def _answer(request: web.Request, handler) -> web.StreamResponse:
         return problem_response(ApiError(code, exc.reason or code), status=exc.status, headers=allow)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
-        return problem_response(ApiError("internal", "internal error"))
+        return problem_response(internal())

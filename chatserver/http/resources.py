@@ -11,7 +11,7 @@ next to the generic ones and reuse the mounted models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin
@@ -25,8 +25,7 @@ from chatserver.actions.policies import Policy
 from chatserver.http.api import Api, Context, Reply
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
-from chatserver.schemas.pagination import cursor_type
-from chatserver.store.generic import Table
+from chatserver.schemas.pagination import Page, PageQuery
 
 ALL_OPS = frozenset({"list", "get", "create", "update", "delete"})
 READ_ONLY = frozenset({"list", "get"})
@@ -90,8 +89,8 @@ class Mounted:
     resource: Resource
     rules: resources.Rules
     out: type[WireModel]
-    page: type[WireModel]
-    query: type[InputModel]
+    page: type[Page]
+    query: type[PageQuery]
     create_in: type[InputModel] | None
     update_in: type[InputModel] | None
     filters: tuple[str, ...] = field(default_factory=tuple)
@@ -99,8 +98,8 @@ class Mounted:
     def render(self, row: Mapping[str, Any]) -> WireModel:
         return self.out.from_row(row)
 
-    def render_page(self, rows: list, next_cursor: str | None) -> WireModel:
-        return self.page(items=[self.render(row) for row in rows], next_cursor=next_cursor)
+    def render_page(self, window: tuple[Sequence, str | None]) -> Page:
+        return self.page.of(window, self.render)
 
 
 def _answer_type(col: Col) -> Any:
@@ -161,32 +160,28 @@ def _update_model(res: Resource) -> type[InputModel]:
                         __doc__=f"Changes to a {res.singular}; absent fields stay as they are.", **fields)
 
 
-def _query_model(res: Resource) -> type[InputModel]:
-    fields: dict[str, Any] = {
-        "limit": (int, Field(50, ge=1, le=100, description="Page size.")),
-        "cursor": (cursor_type(res.order_type, res.key_type) | None, None),
-    }
+def _query_model(res: Resource) -> type[PageQuery]:
+    fields: dict[str, Any] = {}
     for col in res.columns:
         if col.filter:
             fields[col.name] = (col.type | None, Field(None, description=f"Only rows with this {to_camel(col.name)}."))
     if res.search:
         fields["q"] = (text(200) | None, Field(None, description="Words to search for."))
-    return create_model(res.model + "Query", __base__=InputModel, __module__=__name__, **fields)
+    return create_model(res.model + "Query", __base__=PageQuery.sorted_by(res.order_type, res.key_type),
+                        __module__=__name__, **fields)
 
 
-def _page_model(res: Resource, out: type[BaseModel]) -> type[WireModel]:
-    return create_model(res.model + "Page", __base__=WireModel, __module__=__name__,
-                        __doc__=f"A page of {res.path.replace('-', ' ')}.",
-                        items=(list[out], ...), next_cursor=(str | None, None))
+def _page_model(res: Resource, out: type[BaseModel]) -> type[Page]:
+    return create_model(res.model + "Page", __base__=Page[out], __module__=__name__,
+                        __doc__=f"A page of {res.path.replace('-', ' ')}.")
 
 
 def build(res: Resource) -> Mounted:
     """The models and rules of a resource, without routes."""
     read_columns = tuple(col.name for col in res.columns)
-    table = Table(res.table, read_columns, key=res.key, order=res.order, search=res.search, touch=res.touch)
-    rules = resources.Rules(name=res.singular, table=table, policy=res.policy, key_type=res.key_type,
-                            order_type=res.order_type, on_create=res.on_create, on_update=res.on_update,
-                            constraint_fields=res.constraint_fields)
+    rules = resources.Rules.of_table(res.singular, res.table, read_columns, key=res.key, order=res.order,
+                                     search=res.search, touch=res.touch, policy=res.policy, on_create=res.on_create,
+                                     on_update=res.on_update, constraint_fields=res.constraint_fields)
     out = _out_model(res)
     return Mounted(
         resource=res, rules=rules, out=out, page=_page_model(res, out), query=_query_model(res),
@@ -214,13 +209,11 @@ def mount(api: Api, res: Resource) -> Mounted:
     key_types = {"id": res.key_type}
     tags = (res.tag,)
 
-    async def list_handler(ctx: Context, query: InputModel) -> WireModel:
+    async def list_handler(ctx: Context, query: PageQuery) -> Page:
         values = query.model_dump()
         filters = {name: values[name] for name in m.filters if values.get(name) is not None}
-        rows, next_cursor = await resources.list_rows(
-            ctx.svc, ctx.user, m.rules, filters=filters, search=values.get("q"),
-            cursor=values["cursor"], limit=values["limit"])
-        return m.render_page(rows, next_cursor)
+        return m.render_page(await resources.list_rows(ctx.svc, ctx.user, m.rules, query, filters=filters,
+                                                       search=values.get("q")))
 
     async def get_handler(ctx: Context, id: Any) -> WireModel:
         return m.render(await resources.get_row(ctx.svc, ctx.user, m.rules, id))

@@ -10,11 +10,11 @@ from chatserver.actions.policies import AdminManaged, Owned
 from chatserver.http.api import Api, Context, Reply
 from chatserver.http.resources import READ_ONLY, Col, Resource, mount, server
 from chatserver.schemas.fields import integer, text
+from chatserver.schemas.pagination import PageQuery
 from chatserver.schemas.typed_messages import (
     FirstMessageIn,
     MessageSettings,
     MessageSettingsIn,
-    PageQuery,
     ReadOut,
     ReplyIn,
     RevelationIn,

@@ -34,7 +34,7 @@ async def create_workspace(ctx: Context, body: WorkspaceCreateIn) -> WorkspaceOu
 @api.get("/workspaces", summary="Workspaces you are a member of", tags=TAGS, query=ListQuery,
          response=WorkspaceList)
 async def list_workspaces(ctx: Context, query: ListQuery) -> WorkspaceList:
-    return await workspaces.list_mine(ctx.svc, ctx.user, limit=query.limit, cursor=query.cursor)
+    return await workspaces.list_mine(ctx.svc, ctx.user, query)
 
 
 @api.post("/workspaces/join", summary="Join a workspace with its invite code", tags=TAGS, body=JoinWorkspaceIn,
@@ -65,13 +65,13 @@ async def delete_workspace(ctx: Context, workspaceId: UUID) -> Reply:  # noqa: N
 @api.get("/workspaces/{workspaceId}/members", summary="Members of a workspace", tags=TAGS, query=ListQuery,
          response=MemberList, errors=("not_found",))
 async def list_members(ctx: Context, workspaceId: UUID, query: ListQuery) -> MemberList:  # noqa: N803
-    return await workspaces.members(ctx.svc, ctx.user, workspaceId, limit=query.limit, cursor=query.cursor)
+    return await workspaces.members(ctx.svc, ctx.user, workspaceId, query)
 
 
 @api.patch("/workspaces/{workspaceId}/members/{userId}", summary="Change a member's role", tags=TAGS,
            body=RoleIn, response=Member, errors=("not_found", "forbidden"))
 async def set_member_role(ctx: Context, workspaceId: UUID, userId: UUID, body: RoleIn) -> Member:  # noqa: N803
-    return await workspaces.set_role(ctx.svc, ctx.user, workspaceId, userId, body.role)
+    return await workspaces.set_role(ctx.svc, ctx.user, workspaceId, userId, body)
 
 
 @api.delete("/workspaces/{workspaceId}/members/{userId}", summary="Remove a member, or leave", tags=TAGS,
@@ -91,5 +91,4 @@ async def create_channel(ctx: Context, workspaceId: UUID, body: ChannelCreateIn)
 @api.get("/workspaces/{workspaceId}/channels", summary="Public channels, and private ones you are in",
          tags=("channels",), query=ListQuery, response=ChannelList, errors=("not_found",))
 async def list_channels(ctx: Context, workspaceId: UUID, query: ListQuery) -> ChannelList:  # noqa: N803
-    return await channels.list_in_workspace(ctx.svc, ctx.user, workspaceId, limit=query.limit,
-                                            cursor=query.cursor)
+    return await channels.list_in_workspace(ctx.svc, ctx.user, workspaceId, query)

@@ -15,25 +15,31 @@ from chatserver.actions.context import Principal, Services
 from chatserver.schemas.conversations import (
     ChannelJoinOut,
     ChannelReadIn,
+    ChannelReadOut,
     ChannelRefIn,
     ConversationOut,
     DmReadIn,
+    DmReadOut,
     OpenConversationIn,
     PresenceOut,
     PresenceSetIn,
     SyncIn,
+    SyncOut,
     TypingIn,
 )
 from chatserver.schemas.messages import (
     ChannelHistoryIn,
+    DeletedOut,
     DmHistoryIn,
     DmSendIn,
     MessageEditIn,
     MessageOut,
+    MessagePage,
     MessagePinIn,
     MessageRefIn,
     MessageSendIn,
     ReactionIn,
+    ReactionsOut,
 )
 
 # Set by the server for each event: whether the client asked for an acknowledgement.
@@ -82,7 +88,7 @@ async def channel_leave(ctx: EventContext, body: ChannelRefIn) -> dict:
 
 
 @event("channel:history", ChannelHistoryIn, "Read a page of a channel's messages, or of a thread.")
-async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> BaseModel:
+async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> MessagePage:
     return await messages.history(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), body)
 
 
@@ -99,7 +105,7 @@ async def message_edit(ctx: EventContext, body: MessageEditIn) -> MessageOut:
 
 
 @event("message:delete", MessageRefIn, "Delete a message (author or moderator).")
-async def message_delete(ctx: EventContext, body: MessageRefIn) -> BaseModel:
+async def message_delete(ctx: EventContext, body: MessageRefIn) -> DeletedOut:
     return await messages.delete(ctx.svc, ctx.principal, body.message_id)
 
 
@@ -109,12 +115,12 @@ async def message_pin(ctx: EventContext, body: MessagePinIn) -> MessageOut:
 
 
 @event("reaction:add", ReactionIn, "Add your reaction to a message.")
-async def reaction_add(ctx: EventContext, body: ReactionIn) -> BaseModel:
+async def reaction_add(ctx: EventContext, body: ReactionIn) -> ReactionsOut:
     return await messages.react(ctx.svc, ctx.principal, body.message_id, body.emoji, add=True)
 
 
 @event("reaction:remove", ReactionIn, "Remove your reaction from a message.")
-async def reaction_remove(ctx: EventContext, body: ReactionIn) -> BaseModel:
+async def reaction_remove(ctx: EventContext, body: ReactionIn) -> ReactionsOut:
     return await messages.react(ctx.svc, ctx.principal, body.message_id, body.emoji, add=False)
 
 
@@ -125,7 +131,7 @@ async def typing_event(ctx: EventContext, body: TypingIn) -> dict:
 
 
 @event("channel:read", ChannelReadIn, "Move your read marker in a channel.")
-async def channel_read(ctx: EventContext, body: ChannelReadIn) -> BaseModel:
+async def channel_read(ctx: EventContext, body: ChannelReadIn) -> ChannelReadOut:
     return await channels.mark_read(ctx.svc, ctx.principal, body.channel_id, body.seq, skip_sid=ctx.sid)
 
 
@@ -135,7 +141,7 @@ async def presence_set(ctx: EventContext, body: PresenceSetIn) -> PresenceOut:
 
 
 @event("sync", SyncIn, "Everything changed after the changeSeq you hold, per channel and conversation.")
-async def sync_event(ctx: EventContext, body: SyncIn) -> BaseModel:
+async def sync_event(ctx: EventContext, body: SyncIn) -> SyncOut:
     return await sync.sync(ctx.svc, ctx.principal, body)
 
 
@@ -152,11 +158,11 @@ async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
 
 
 @event("dm:history", DmHistoryIn, "Read a page of a direct conversation.")
-async def dm_history(ctx: EventContext, body: DmHistoryIn) -> BaseModel:
+async def dm_history(ctx: EventContext, body: DmHistoryIn) -> MessagePage:
     return await messages.history(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
                                   body.as_query())
 
 
 @event("dm:read", DmReadIn, "Move your read marker in a direct conversation.")
-async def dm_read(ctx: EventContext, body: DmReadIn) -> BaseModel:
+async def dm_read(ctx: EventContext, body: DmReadIn) -> DmReadOut:
     return await conversations.mark_read(ctx.svc, ctx.principal, body.conversation_id, body.seq)

@@ -20,7 +20,7 @@ from chatserver.actions.context import Principal, Services
 from chatserver.background import cancel
 from chatserver.broker import Event, rooms
 from chatserver.broker.control import ROOMS, is_control
-from chatserver.errors import ApiError
+from chatserver.errors import ApiError, internal, invalid, unauthorized
 from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
 from chatserver.realtime.manager import RoomManager
@@ -28,6 +28,7 @@ from chatserver.realtime.ordering import StreamOrder
 from chatserver.realtime.transport import ChatEngineServer, abort_transport, close_connection
 from chatserver.realtime.wire_json import ChatPacket, MalformedPacket
 from chatserver.schemas.base import parse
+from chatserver.schemas.events import ERROR, READY, ErrorEvent
 from chatserver.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ class Realtime:
             await presence.connected(self.svc, principal.user_id, sid, workspace_ids)
             await self.order.settled()  # what `ready` does not show, this process delivers
             snapshot = await sync.ready(self.svc, principal)
-            await self.sio.emit("ready", snapshot.wire(), to=sid)
+            await self.sio.emit(READY.name, READY.data(snapshot), to=sid)
         except (ApiError, RedisError, OSError) as exc:
             # PostgreSQL or Redis went away since the connect: a client without `ready` would wait for
             # ever, so its transport is cut and it reconnects (with backoff) until they are back.
@@ -281,12 +282,12 @@ class Realtime:
         outcome = "ok"
         try:
             if principal is None:
-                raise ApiError("unauthorized", "not connected")
+                raise unauthorized("not connected")
             spec = EVENTS.get(name)
             if spec is None:
-                raise ApiError("invalid", f"unknown event {name!r}", {"event": name})
+                raise invalid(None, f"unknown event {name!r}", event=name)
             if len(args) != 1:
-                raise ApiError("invalid", "expected one payload object", {"fields": {"payload": "expected one"}})
+                raise invalid({"payload": "expected one"}, "expected one payload object")
             await self._touch(sid, principal)
             result = await spec.handler(EventContext(self.svc, principal, sid), parse(spec.payload, args[0]))
             data = result.wire() if hasattr(result, "wire") else (result or {})
@@ -297,7 +298,7 @@ class Realtime:
         except Exception:
             outcome = "internal"
             log.exception("event %s failed", name)
-            return self._refuse(sid, name, ApiError("internal", "internal error"))
+            return self._refuse(sid, name, internal())
         finally:
             metrics.SOCKET_EVENTS.labels(name if name in EVENTS else "unknown", outcome).observe(
                 time.perf_counter() - started)
@@ -306,7 +307,7 @@ class Realtime:
         ack = error.as_ack()
         if not ack_requested.get():
             asyncio.get_running_loop().create_task(
-                self.sio.emit("error", {"event": name, **ack["error"]}, to=sid))
+                self.sio.emit(ERROR.name, ERROR.data(ErrorEvent(event=name, **ack["error"])), to=sid))
         return ack
 
     async def _touch(self, sid: str, principal: Principal) -> None:

@@ -8,21 +8,28 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
-from chatserver.schemas.fields import EMAIL_PATTERN, NOT_BLANK, SPACE, URL_PATTERN, unchanged
+from chatserver.schemas.fields import (
+    EMAIL_PATTERN,
+    NOT_BLANK,
+    SPACE,
+    ShortText,
+    Url,
+    text,
+    unchanged,
+)
+from chatserver.schemas.pagination import Page
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
 # Surrounding spaces are allowed and stripped after the checks, so that the document's limits
 # (which count them) are exactly the server's.
-Email = Annotated[
+LoginEmail = Annotated[
     str, StringConstraints(max_length=254, pattern=f"^[{SPACE}]*{EMAIL_PATTERN[1:-1]}[{SPACE}]*$"),
     AfterValidator(str.strip),
 ]
 # Long enough to be worth hashing, short enough that argon2 is not a DoS lever.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NOT_BLANK), AfterValidator(str.strip)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=4000)]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=URL_PATTERN)]
+Bio = text(4000)
 
 
 class PublicUser(WireModel):
@@ -52,7 +59,7 @@ class Me(PublicUser):
 
 
 class RegisterIn(InputModel):
-    email: Email
+    email: LoginEmail
     username: Username
     password: Password
     display_name: DisplayName | None = None
@@ -91,7 +98,7 @@ class MeUpdateIn(InputModel):
 
     display_name: DisplayName | None = None
     avatar_url: Url | None = None
-    bio: LongText | None = None
+    bio: Bio | None = None
     headline: ShortText | None = None
     first_name: ShortText | None = None
     last_name: ShortText | None = None
@@ -101,7 +108,7 @@ class MeUpdateIn(InputModel):
 
 
 class PasswordResetIn(InputModel):
-    email: Email
+    email: LoginEmail
 
 
 class PasswordResetConfirmIn(InputModel):
@@ -119,9 +126,8 @@ class SessionOut(WireModel):
     current: bool
 
 
-class SessionList(WireModel):
-    items: list[SessionOut]
-    next_cursor: str | None = None
+class SessionList(Page[SessionOut]):
+    pass
 
 
 class Accepted(WireModel):

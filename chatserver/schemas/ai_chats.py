@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
-
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page
 
 
 class AiMessageIn(InputModel):
@@ -33,14 +31,8 @@ class AiExchange(WireModel):
     messages_left_today: int
 
 
-class AiMessagePage(WireModel):
-    items: list[AiMessageOut]
-    next_cursor: str | None = None
-
-
-class AiMessageQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class AiMessagePage(Page[AiMessageOut]):
+    pass
 
 
 class VoteIn(InputModel):
@@ -53,6 +45,5 @@ class VoteOut(WireModel):
     is_upvoted: bool
 
 
-class VoteList(WireModel):
-    items: list[VoteOut]
-    next_cursor: str | None = None
+class VoteList(Page[VoteOut]):
+    pass

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
-from chatserver.schemas.fields import ShortText, Url, text, unchanged
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.fields import PostTopic, ShortText, Url, text, unchanged
+from chatserver.schemas.pagination import Page, PageQuery
 
-Topic = Literal["company_culture", "workplace_issues", "career_advice", "general"]
 PostText = text(10000, 1)
 
 
@@ -38,7 +37,7 @@ class PostIn(InputModel):
     is_anonymous: bool = True
     company_name: ShortText | None = None
     industry: ShortText | None = None
-    topic: Topic = "general"
+    topic: PostTopic = "general"
 
 
 class PostUpdateIn(InputModel):
@@ -47,7 +46,7 @@ class PostUpdateIn(InputModel):
     is_anonymous: bool = unchanged()
     company_name: ShortText | None = None
     industry: ShortText | None = None
-    topic: Topic = unchanged()
+    topic: PostTopic = unchanged()
 
 
 class PostOut(WireModel):
@@ -57,7 +56,7 @@ class PostOut(WireModel):
     is_anonymous: bool
     company_name: str | None
     industry: str | None
-    topic: Topic
+    topic: PostTopic
     likes_count: int
     comments_count: int
     liked_by_me: bool
@@ -71,15 +70,12 @@ class PostOut(WireModel):
         return cls.from_row(row, author=Author.of(row))
 
 
-class PostPage(WireModel):
-    items: list[PostOut]
-    next_cursor: str | None = None
+class PostPage(Page[PostOut]):
+    pass
 
 
-class PostQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
-    topic: Topic | None = None
+class PostQuery(PageQuery):
+    topic: PostTopic | None = None
     company_name: ShortText | None = None
     industry: ShortText | None = None
     mine: bool = Field(False, description="Only your own posts.")
@@ -112,14 +108,8 @@ class CommentOut(WireModel):
         return cls.from_row(row, author=Author.of(row))
 
 
-class CommentPage(WireModel):
-    items: list[CommentOut]
-    next_cursor: str | None = None
-
-
-class CommentQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class CommentPage(Page[CommentOut]):
+    pass
 
 
 class LikeOut(WireModel):

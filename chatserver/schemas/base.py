@@ -12,7 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 from pydantic.alias_generators import to_camel
 
-from chatserver.errors import ApiError
+from chatserver.errors import ApiError, invalid
 
 
 def _iso_z(value: datetime) -> str:
@@ -98,15 +98,15 @@ def _input_problems(data: Any) -> dict[str, str]:
 
 def _checked(data: Any) -> dict:
     if not isinstance(data, dict):
-        raise ApiError("invalid", "expected a JSON object", {"fields": {"body": "expected an object"}})
+        raise invalid({"body": "expected an object"}, "expected a JSON object")
     if problems := _input_problems(data):
-        raise ApiError("invalid", "invalid input", {"fields": problems})
+        raise invalid(problems)
     return data
 
 
 def _invalid(exc: ValidationError) -> ApiError:
     fields = {_field_path(err["loc"]): err["msg"] for err in exc.errors(include_url=False)}
-    return ApiError("invalid", "invalid input", {"fields": fields})
+    return invalid(fields)
 
 
 @cache
@@ -129,11 +129,11 @@ def parse(model: type[Model], data: Any) -> Model:
     naming every bad field. Field names are the camelCase ones of the wire only."""
     _checked(data)
     if problems := _numeric_times(model, data):
-        raise ApiError("invalid", "invalid input", {"fields": problems})
+        raise invalid(problems)
     try:
         raw = orjson.dumps(data)
     except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits, from a lenient JSON parser
-        raise ApiError("invalid", "invalid input", {"fields": {"body": "a number is out of range"}}) from None
+        raise invalid({"body": "a number is out of range"}) from None
     try:
         return model.model_validate_json(raw, by_alias=True, by_name=False)
     except ValidationError as exc:

@@ -9,16 +9,16 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import JsonObject, LongText, Name, Url, text, unchanged
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page, PageQuery
+from chatserver.schemas.roles import CommunityRole
 
-Role = Literal["member", "moderator", "admin", "owner"]
-Slug = text(100, 1, pattern=r"^[a-z0-9][a-z0-9-]*$")
+CommunitySlug = text(100, 1, pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
 class CommunityIn(InputModel):
     name: Name
     description: LongText | None = None
-    slug: Slug | None = None
+    slug: CommunitySlug | None = None
     avatar_url: Url | None = None
     banner_image: Url | None = None
     is_private: bool = Field(False, description="Private communities are hidden from non-members; "
@@ -29,7 +29,7 @@ class CommunityIn(InputModel):
 class CommunityUpdateIn(InputModel):
     name: Name = unchanged()
     description: LongText | None = None
-    slug: Slug | None = None
+    slug: CommunitySlug | None = None
     avatar_url: Url | None = None
     banner_image: Url | None = None
     is_private: bool = unchanged()
@@ -49,20 +49,17 @@ class CommunityOut(WireModel):
     is_active: bool
     settings: dict
     member_count: int
-    my_role: Role | None = Field(description="The caller's role; null when not an active member.")
+    my_role: CommunityRole | None = Field(description="The caller's role; null when not an active member.")
     my_status: Literal["pending", "active"] | None
     created_at: Timestamp
     updated_at: Timestamp
 
 
-class CommunityPage(WireModel):
-    items: list[CommunityOut]
-    next_cursor: str | None = None
+class CommunityPage(Page[CommunityOut]):
+    pass
 
 
-class CommunityQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class CommunityQuery(PageQuery):
     mine: bool = Field(False, description="Only communities the caller is an active member of.")
 
 
@@ -73,23 +70,20 @@ class MemberOut(WireModel):
     username: str
     display_name: str | None
     avatar_url: str | None
-    role: Role
+    role: CommunityRole
     status: Literal["pending", "active"]
     nickname: str | None
     joined_at: Timestamp
 
 
-class MemberPage(WireModel):
-    items: list[MemberOut]
-    next_cursor: str | None = None
+class MemberPage(Page[MemberOut]):
+    pass
 
 
-class MemberQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class MemberQuery(PageQuery):
     status: Literal["pending", "active"] | None = None
 
 
 class MemberUpdateIn(InputModel):
-    role: Role = unchanged("Setting `owner` hands the community over; the old owner becomes an admin.")
+    role: CommunityRole = unchanged("Setting `owner` hands the community over; the old owner becomes an admin.")
     status: Literal["active"] = unchanged("`active` approves a pending join request.")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import Content, text
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page, PageQuery
 
 ConnectionStatus = Literal["pending", "accepted", "rejected"]
 NotificationType = Literal["connection_request", "connection_accepted", "connection_rejected"]
@@ -53,12 +53,9 @@ class ConnectionMessageOut(WireModel):
     updated_at: Timestamp
 
 
-class ConnectionMessagePage(WireModel):
-    items: list[ConnectionMessageOut]
-    next_cursor: str | None = None
+class ConnectionMessagePage(Page[ConnectionMessageOut]):
+    pass
 
 
-class ConnectionMessageQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class ConnectionMessageQuery(PageQuery):
     with_user_id: UUID | None = Field(None, description="Only the messages between you and this user.")

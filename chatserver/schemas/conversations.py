@@ -9,8 +9,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.messages import Message, Seq
-from chatserver.schemas.pagination import Cursor
-from chatserver.schemas.workspaces import Channel, ChannelState, Limit
+from chatserver.schemas.pagination import Page, PageQuery
+from chatserver.schemas.workspaces import Channel, ChannelState
 
 PresenceStatus = Literal["ONLINE", "AWAY", "BUSY", "OFFLINE"]
 
@@ -30,16 +30,12 @@ class ConversationOut(WireModel):
     conversation: Conversation
 
 
-class ConversationList(WireModel):
-    items: list[Conversation]
-    next_cursor: str | None
+class ConversationList(Page[Conversation]):
+    pass
 
 
-class ConversationQuery(InputModel):
-    """A page of conversations, most recent first (paged by time, not by name)."""
-
-    limit: Limit = 50
-    cursor: Cursor | None = None
+# A page of conversations, most recent first (paged by time, not by name).
+ConversationQuery = PageQuery.sorted_by(max_limit=200)
 
 
 class OpenConversationIn(InputModel):

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import text
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page
 
 Kind = Literal["text", "code", "image", "sheet"]
 
@@ -32,11 +32,5 @@ class DocumentOut(WireModel):
     version_count: int | None = None
 
 
-class DocumentPage(WireModel):
-    items: list[DocumentOut]
-    next_cursor: str | None = None
-
-
-class DocumentQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class DocumentPage(Page[DocumentOut]):
+    pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -55,6 +55,8 @@ Email = Annotated[str, StringConstraints(max_length=128, pattern=EMAIL_PATTERN)]
 Phone = text(32)
 Time = AwareDatetime
 Count = integer(0, 1_000_000_000)
+ChannelTopic = text(250)  # a channel's free-text topic line
+PostTopic = Literal["company_culture", "workplace_issues", "career_advice", "general"]  # the anonymous feed's
 
 
 MAX_SAFE_NUMBER = 2**53

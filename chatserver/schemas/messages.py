@@ -9,14 +9,14 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import NOT_BLANK, SPACE
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page, PageQuery
 
 MessageType = Literal["TEXT", "IMAGE", "FILE", "VIDEO", "AUDIO"]
 Nonce = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Emoji = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=f"^[^{SPACE}/\\x00]+$")]
 Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]  # a PostgreSQL bigint
 # The content limit is checked by the action, so that too long is `payload_too_large`, not `invalid`.
-Content = str
+MessageContent = str
 AttachmentIds = Annotated[list[UUID], Field(max_length=10)]
 
 
@@ -100,17 +100,14 @@ class ReactionsOut(WireModel):
     reactions: list[Reaction]
 
 
-class SearchQuery(InputModel):
+class SearchQuery(PageQuery.sorted_by(default_limit=20)):
     q: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(str.strip)]
     workspace_id: UUID | None = None
     channel_id: UUID | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-    cursor: Cursor | None = None
 
 
-class SearchResults(WireModel):
-    items: list[Message]
-    next_cursor: str | None
+class SearchResults(Page[Message]):
+    pass
 
 
 class HistoryQuery(InputModel):
@@ -132,7 +129,7 @@ class PostIn(InputModel):
 
     model_config = InputModel.model_config | {"json_schema_extra": CONTENT_OR_ATTACHMENT}
 
-    content: Content = ""
+    content: MessageContent = ""
     nonce: Nonce
     type: MessageType = "TEXT"
     parent_id: UUID | None = None
@@ -140,7 +137,7 @@ class PostIn(InputModel):
 
 
 class MessagePatchIn(InputModel):
-    content: Content
+    content: MessageContent
     version: Annotated[int, Field(ge=1)] | None = Field(None, description="Or send the version as If-Match.")
 
 
@@ -169,7 +166,7 @@ class MessageSendIn(PostIn):
 
 class DmSendIn(InputModel):
     conversation_id: UUID
-    content: Content = ""
+    content: MessageContent = ""
     nonce: Nonce
     type: MessageType = "TEXT"
     attachment_ids: AttachmentIds = []
@@ -183,7 +180,7 @@ class DmSendIn(InputModel):
 class MessageEditIn(InputModel):
     message_id: UUID
     version: Annotated[int, Field(ge=1)]
-    content: Content
+    content: MessageContent
 
 
 class MessageRefIn(InputModel):

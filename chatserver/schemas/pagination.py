@@ -1,4 +1,6 @@
-"""List cursors: `?limit=&cursor=` in, `{items, nextCursor}` out.
+"""Lists: `?limit=&cursor=` in (`PageQuery`), `{items, nextCursor}` out (`Page`), and
+`fetch_page`, the one way an action reads a page: decode the cursor, fetch `limit + 1` rows
+past it, keep `limit` of them and the cursor of the last.
 
 A cursor is the position of the last row of a page: the values of the list's sort key,
 each written in a plain form and joined by dots. Most lists page by a (time, id) pair,
@@ -13,14 +15,16 @@ else is taken.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, create_model
 
 from chatserver.errors import invalid
+from chatserver.schemas.base import InputModel, WireModel
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,7 +56,6 @@ def cursor_type(*kinds: type) -> Any:
 
 
 Cursor = cursor_type(datetime, UUID)  # the (time, id) keyset most lists page by
-TextCursor = cursor_type(str)         # lists ordered by a name
 
 
 def _encode_part(value: Any) -> str:
@@ -97,25 +100,74 @@ def _decode(cursor: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | No
         raise invalid({"cursor": "not a cursor of this list"}) from None
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    """The name a cursor of a list ordered by name stands for, or None for the first page."""
-    position = _decode(cursor, (str,))
-    return None if position is None else position[0]
+class PageQuery(InputModel):
+    """A page of a list sorted newest first by (time, id): `PageQuery`, or a list's own
+    subclass adding its filters. `PageQuery.sorted_by` gives the one for another sort key
+    or other limits."""
+
+    sort_types: ClassVar[tuple[type, ...]] = (datetime, UUID)  # the values a cursor of this list holds
+
+    limit: Annotated[int, Field(ge=1, le=100, description="Page size.")] = 50
+    cursor: Cursor | None = None
+
+    @classmethod
+    def sorted_by(cls, *types: type, max_limit: int = 100, default_limit: int = 50) -> type[Self]:
+        """This query for a list sorted by values of `types` (the same ones when none are named)."""
+        return _page_query(cls, types or cls.sort_types, max_limit, default_limit)
 
 
-def decode_keyset(cursor: str | None, order_type: type = datetime, key_type: type = UUID) -> tuple[Any, Any] | None:
-    """The (sort value, id) a keyset cursor stands for, typed back; None for the first page."""
-    return _decode(cursor, (order_type, key_type))
+@cache
+def _page_query(base: type[PageQuery], types: tuple[type, ...], max_limit: int, default_limit: int) -> type:
+    model = create_model(
+        base.__name__, __base__=base, __module__=base.__module__,
+        limit=(Annotated[int, Field(ge=1, le=max_limit, description="Page size.")], default_limit),
+        cursor=(cursor_type(*types) | None, None))
+    model.sort_types = types
+    return model
 
 
-def page(rows: list, limit: int, cursor_of: Callable[[Any], str]) -> tuple[list, str | None]:
-    """Split the `limit + 1` rows a query fetched into a page and the cursor for the next one."""
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, cursor_of(rows[-1])
-    return rows, None
+Item = TypeVar("Item")
+Row = Any
 
 
-def keyset_page(rows: list, limit: int, order: str, key: str) -> tuple[list, str | None]:
-    """`page` for lists ordered by the `order` column, then `key`."""
-    return page(rows, limit, lambda row: encode_cursor([row[order], row[key]]))
+class Page(WireModel, Generic[Item]):
+    """A page of a list; subclassed once per list (`class ChannelList(Page[Channel])`) for its name."""
+
+    # nextCursor is always sent (null on the last page), so the document calls it required.
+    model_config = WireModel.model_config | ConfigDict(json_schema_serialization_defaults_required=True)
+
+    items: list[Item]
+    next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, window: tuple[Sequence[Row], str | None], render: Callable[[Row], Item]) -> Self:
+        """The page of what `fetch_page` read, each row rendered."""
+        rows, next_cursor = window
+        return cls(items=[render(row) for row in rows], next_cursor=next_cursor)
+
+
+def by_columns(*columns: str) -> Callable[[Row], tuple[Any, ...]]:
+    """The position of a row in a list sorted by these columns."""
+    return lambda row: tuple(row[column] for column in columns)
+
+
+by_time = by_columns("created_at", "id")  # most lists
+
+
+# Reads up to `limit` rows past a position (None for the first page): a tuple of the list's sort
+# values, or the value itself when the list sorts by one.
+Fetch = Callable[[Any, int], Awaitable[Sequence[Row]]]
+
+
+async def fetch_page(query: PageQuery, fetch: Fetch,
+                     position: Callable[[Row], Any] = by_time) -> tuple[Sequence[Row], str | None]:
+    """Decode the cursor (`invalid` if it is not one of this list's), fetch `limit + 1` rows past it,
+    and split them into the page and the cursor of its last row (None when nothing follows)."""
+    after = _decode(query.cursor, query.sort_types)
+    if after is not None and len(after) == 1:
+        after = after[0]
+    rows = await fetch(after, query.limit + 1)
+    if len(rows) <= query.limit:
+        return rows, None
+    rows = rows[:query.limit]
+    return rows, encode_cursor(position(rows[-1]))

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
+from chatserver.schemas.pagination import Page
 
 
 class TakerQuestion(WireModel):
@@ -19,9 +20,8 @@ class TakerQuestion(WireModel):
     options: list[str]
 
 
-class TakerQuestionPage(WireModel):
-    items: list[TakerQuestion]
-    next_cursor: str | None = None
+class TakerQuestionPage(Page[TakerQuestion]):
+    pass
 
 
 class Answer(InputModel):
@@ -53,6 +53,5 @@ class BestScore(WireModel):
     last_attempt_at: Timestamp
 
 
-class BestScorePage(WireModel):
-    items: list[BestScore]
-    next_cursor: str | None = None
+class BestScorePage(Page[BestScore]):
+    pass

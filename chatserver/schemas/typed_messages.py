@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import Content, unchanged
-from chatserver.schemas.pagination import Cursor
+from chatserver.schemas.pagination import Page
 
 
 class Identity(WireModel):
@@ -86,9 +86,8 @@ class TypedMessageOut(WireModel):
         return cls.from_row(row, sender=Identity.of(row, "sender"))
 
 
-class TypedMessagePage(WireModel):
-    items: list[TypedMessageOut]
-    next_cursor: str | None = None
+class TypedMessagePage(Page[TypedMessageOut]):
+    pass
 
 
 class TypedConversationOut(WireModel):
@@ -104,14 +103,8 @@ class TypedConversationOut(WireModel):
         return cls.from_row(row, other=Identity.of(row, "other"))
 
 
-class TypedConversationPage(WireModel):
-    items: list[TypedConversationOut]
-    next_cursor: str | None = None
-
-
-class PageQuery(InputModel):
-    limit: int = Field(50, ge=1, le=100)
-    cursor: Cursor | None = None
+class TypedConversationPage(Page[TypedConversationOut]):
+    pass
 
 
 class ReadOut(WireModel):
@@ -149,6 +142,5 @@ class RevelationOut(WireModel):
         return cls.from_row(row, revealed_to=Identity.of(row, "to"))
 
 
-class RevelationPage(WireModel):
-    items: list[RevelationOut]
-    next_cursor: str | None = None
+class RevelationPage(Page[RevelationOut]):
+    pass

@@ -8,26 +8,18 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
-from chatserver.schemas.fields import NOT_BLANK, URL_PATTERN, unchanged
-from chatserver.schemas.pagination import TextCursor
+from chatserver.schemas.fields import NOT_BLANK, ChannelTopic, Url, unchanged
+from chatserver.schemas.pagination import Page, PageQuery
+from chatserver.schemas.roles import WorkspaceRole
 
-Role = Literal["OWNER", "ADMIN", "MODERATOR", "MEMBER", "GUEST"]
 ChannelType = Literal["TEXT", "VOICE", "FORUM"]
 WorkspaceName = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NOT_BLANK),
                           AfterValidator(str.strip)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+WorkspaceSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
 Description = Annotated[str, StringConstraints(max_length=1000)]
-Topic = Annotated[str, StringConstraints(max_length=250)]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=URL_PATTERN)]
-Limit = Annotated[int, Field(ge=1, le=200)]
-
-
-class ListQuery(InputModel):
-    """A page of a list ordered by name (workspaces, channels, members)."""
-
-    limit: Limit = 50
-    cursor: TextCursor | None = None
+# A page of a list ordered by name (workspaces, channels, members).
+ListQuery = PageQuery.sorted_by(str, max_limit=200)
 
 
 class Workspace(WireModel):
@@ -38,7 +30,7 @@ class Workspace(WireModel):
     icon_url: str | None
     owner_id: UUID
     is_public: bool
-    role: Role = Field(description="The caller's role in the workspace.")
+    role: WorkspaceRole = Field(description="The caller's role in the workspace.")
     invite_code: str | None = Field(None, description="Shown to OWNER and ADMIN only.")
     created_at: Timestamp
     updated_at: Timestamp
@@ -48,14 +40,13 @@ class WorkspaceOut(WireModel):
     workspace: Workspace
 
 
-class WorkspaceList(WireModel):
-    items: list[Workspace]
-    next_cursor: str | None
+class WorkspaceList(Page[Workspace]):
+    pass
 
 
 class WorkspaceCreateIn(InputModel):
     name: WorkspaceName
-    slug: Slug | None = Field(None, description="Made from the name when left out.")
+    slug: WorkspaceSlug | None = Field(None, description="Made from the name when left out.")
     description: Description | None = None
     is_public: bool = False
 
@@ -76,18 +67,17 @@ class Member(WireModel):
     username: str
     display_name: str | None
     avatar_url: str | None
-    role: Role
+    role: WorkspaceRole
     nickname: str | None = None
     joined_at: Timestamp
 
 
-class MemberList(WireModel):
-    items: list[Member]
-    next_cursor: str | None
+class MemberList(Page[Member]):
+    pass
 
 
 class RoleIn(InputModel):
-    role: Role
+    role: WorkspaceRole
 
 
 class Channel(WireModel):
@@ -113,22 +103,21 @@ class ChannelOut(WireModel):
     channel: Channel
 
 
-class ChannelList(WireModel):
-    items: list[Channel]
-    next_cursor: str | None
+class ChannelList(Page[Channel]):
+    pass
 
 
 class ChannelCreateIn(InputModel):
     name: ChannelName
     type: ChannelType = "TEXT"
     is_private: bool = False
-    topic: Topic | None = None
+    topic: ChannelTopic | None = None
     description: Description | None = None
 
 
 class ChannelUpdateIn(InputModel):
     name: ChannelName = unchanged()
-    topic: Topic | None = None
+    topic: ChannelTopic | None = None
     description: Description | None = None
     position: Annotated[int, Field(ge=0, le=100000)] = unchanged()
     is_muted: bool = unchanged("The caller's own mute setting for the channel.")
@@ -139,15 +128,14 @@ class ChannelMember(WireModel):
     username: str
     display_name: str | None
     avatar_url: str | None
-    role: Role
+    role: WorkspaceRole
     is_muted: bool
     last_read_seq: int
     joined_at: Timestamp
 
 
-class ChannelMemberList(WireModel):
-    items: list[ChannelMember]
-    next_cursor: str | None
+class ChannelMemberList(Page[ChannelMember]):
+    pass
 
 
 class AddMemberIn(InputModel):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 _MESSAGE = "id, chat_id, role, parts, attachments, created_at"
 _TODAY = "(now() AT TIME ZONE 'UTC')::date"
@@ -56,8 +56,8 @@ async def messages(conn: asyncpg.Connection, chat_id: UUID, *, after: tuple[date
                    limit: int) -> list[asyncpg.Record]:
     """Oldest first, the order a conversation is read in."""
     p = Params(chat_id)
-    position = f" AND {p.after('created_at', 'id', after, ascending=True)}" if after is not None else ""
-    return await conn.fetch(f"SELECT {_MESSAGE} FROM ai_chat_messages WHERE chat_id = $1{position}"
+    conditions = where("chat_id = $1", p.after("created_at", "id", after, ascending=True))
+    return await conn.fetch(f"SELECT {_MESSAGE} FROM ai_chat_messages WHERE {conditions}"
                             f" ORDER BY created_at, id LIMIT {p(limit)}", *p.values)
 
 

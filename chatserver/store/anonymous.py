@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 # Tables and their like tables; identifiers only from here.
 POSTS = ("anonymous_posts", "anonymous_post_likes", "post_id")
@@ -39,16 +39,11 @@ async def page(conn: asyncpg.Connection, kind: tuple[str, str, str], viewer_id: 
                equal: Mapping[str, Any], mine: bool, after: tuple[datetime, UUID] | None,
                limit: int) -> list[asyncpg.Record]:
     """Newest first; `equal` names columns from POST_FIELDS or post_id only."""
+    assert all(column in POST_FIELDS or column == "post_id" for column in equal), equal
     p = Params(viewer_id)
-    where = ["TRUE"]
-    for column, value in equal.items():
-        assert column in POST_FIELDS or column == "post_id", column
-        where.append(f"t.{column} = {p(value)}")
-    if mine:
-        where.append("t.user_id = $1")
-    if after is not None:
-        where.append(p.after("t.created_at", "t.id", after))
-    return await conn.fetch(f"{_select(kind)} WHERE {' AND '.join(where)}"
+    conditions = where(*(f"t.{column} = {p(value)}" for column, value in equal.items()),
+                       "t.user_id = $1" if mine else None, p.after("t.created_at", "t.id", after))
+    return await conn.fetch(f"{_select(kind)} WHERE {conditions}"
                             f" ORDER BY t.created_at DESC, t.id DESC LIMIT {p(limit)}", *p.values)
 
 
@@ -71,11 +66,9 @@ async def author_of(conn: asyncpg.Connection, kind: tuple[str, str, str], item_i
 async def update(conn: asyncpg.Connection, kind: tuple[str, str, str], item_id: UUID,
                  changes: Mapping[str, Any]) -> None:
     allowed = POST_FIELDS if kind is POSTS else COMMENT_FIELDS
-    fields = [name for name in changes if name in allowed]
-    if fields:
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
-        await conn.execute(f"UPDATE {kind[0]} SET {assignments}, updated_at = now() WHERE id = $1",
-                           item_id, *(changes[name] for name in fields))
+    p = Params(item_id)
+    if assignments := p.assignments(changes, allowed):
+        await conn.execute(f"UPDATE {kind[0]} SET {assignments}, updated_at = now() WHERE id = $1", *p.values)
 
 
 async def delete(conn: asyncpg.Connection, kind: tuple[str, str, str], item_id: UUID) -> None:

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params, where
+
 COLUMNS = "c.id, c.workspace_id, c.name, c.description, c.topic, c.type, c.is_private, c.is_archived, " \
           "c.position, c.created_by, c.last_seq, c.last_change_seq, c.last_message_at, c.created_at, c.updated_at"
 UPDATABLE = {"name", "description", "topic", "position", "type"}
@@ -47,24 +49,23 @@ async def access(conn: asyncpg.Connection, channel_id: UUID, user_id: UUID) -> a
 async def visible_in_workspace(conn: asyncpg.Connection, workspace_id: UUID, user_id: UUID, *,
                                after: str | None, limit: int) -> list[asyncpg.Record]:
     """Public channels, and private ones the user is a member of."""
+    p = Params(workspace_id, user_id)
+    conditions = where("c.workspace_id = $1 AND (NOT c.is_private OR cm.user_id IS NOT NULL)",
+                       p.when(after, "c.name > {}"))
     return await conn.fetch(
         f"""SELECT {COLUMNS}, cm.role AS channel_role FROM channels c
             LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $2
-            WHERE c.workspace_id = $1 AND (NOT c.is_private OR cm.user_id IS NOT NULL)
-              AND ($3::text IS NULL OR c.name > $3)
-            ORDER BY c.name LIMIT $4""",
-        workspace_id, user_id, after, limit,
+            WHERE {conditions} ORDER BY c.name LIMIT {p(limit)}""",
+        *p.values,
     )
 
 
 async def update(conn: asyncpg.Connection, channel_id: UUID, changes: dict[str, Any]) -> asyncpg.Record:
-    fields = [name for name in changes if name in UPDATABLE]
-    assignments = "".join(f"{name} = ${i}, " for i, name in enumerate(fields, start=2))
+    p = Params(channel_id)
+    assignments = ", ".join(filter(None, [p.assignments(changes, UPDATABLE), "updated_at = now()"]))
     try:
-        return await conn.fetchrow(
-            f"UPDATE channels c SET {assignments}updated_at = now() WHERE c.id = $1 RETURNING {COLUMNS}",
-            channel_id, *(changes[name] for name in fields),
-        )
+        return await conn.fetchrow(f"UPDATE channels c SET {assignments} WHERE c.id = $1 RETURNING {COLUMNS}",
+                                   *p.values)
     except asyncpg.UniqueViolationError:
         raise NameTaken from None
 
@@ -104,11 +105,9 @@ async def member(conn: asyncpg.Connection, channel_id: UUID, user_id: UUID) -> a
 
 async def members(conn: asyncpg.Connection, channel_id: UUID, *, after: str | None,
                   limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"""{_MEMBER} WHERE m.channel_id = $1 AND ($2::text IS NULL OR lower(u.username) > $2)
-            ORDER BY lower(u.username) LIMIT $3""",
-        channel_id, after, limit,
-    )
+    p = Params(channel_id)
+    conditions = where("m.channel_id = $1", p.when(after, "lower(u.username) > {}"))
+    return await conn.fetch(f"{_MEMBER} WHERE {conditions} ORDER BY lower(u.username) LIMIT {p(limit)}", *p.values)
 
 
 

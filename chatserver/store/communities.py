@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 # What the wire shows of a community, with the caller's own membership.
 _COMMUNITY = """
@@ -61,26 +61,18 @@ async def visible(conn: asyncpg.Connection, community_id: UUID, user_id: UUID, *
 
 async def list_visible(conn: asyncpg.Connection, user_id: UUID, *, is_admin: bool, mine: bool,
                        after: tuple[Any, UUID] | None, limit: int) -> list[asyncpg.Record]:
-    where = [_VISIBLE]
     p = Params(user_id, is_admin)
-    if mine:
-        where.append("me.status = 'active'")
-    if after is not None:
-        where.append(p.after("c.created_at", "c.id", after))
-    return await conn.fetch(
-        f"SELECT {_COMMUNITY} FROM {_FROM} WHERE {' AND '.join(where)}"
-        f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit)}", *p.values)
+    conditions = where(_VISIBLE, "me.status = 'active'" if mine else None, p.after("c.created_at", "c.id", after))
+    return await conn.fetch(f"SELECT {_COMMUNITY} FROM {_FROM} WHERE {conditions}"
+                            f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def update(conn: asyncpg.Connection, community_id: UUID, changes: Mapping[str, Any]) -> None:
-    fields = [name for name in changes if name in COMMUNITY_FIELDS]
-    if not fields:
+    p = Params(community_id)
+    if not (assignments := p.assignments(changes, COMMUNITY_FIELDS)):
         return
-    # Column names come from COMMUNITY_FIELDS, never from the client.
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
     try:
-        await conn.execute(f"UPDATE communities SET {assignments}, updated_at = now() WHERE id = $1",
-                           community_id, *(changes[name] for name in fields))
+        await conn.execute(f"UPDATE communities SET {assignments}, updated_at = now() WHERE id = $1", *p.values)
     except asyncpg.UniqueViolationError:
         raise SlugTaken from None
 
@@ -146,14 +138,9 @@ async def _recount(conn: asyncpg.Connection, community_id: UUID) -> None:
 
 async def list_members(conn: asyncpg.Connection, community_id: UUID, *, include_pending: bool,
                        status: str | None, after: tuple[Any, UUID] | None, limit: int) -> list[asyncpg.Record]:
-    where = ["m.community_id = $1"]
     p = Params(community_id)
-    if not include_pending:
-        where.append("m.status = 'active'")
-    if status is not None:
-        where.append(f"m.status = {p(status)}")
-    if after is not None:
-        where.append(p.after("m.joined_at", "m.id", after))
+    conditions = where("m.community_id = $1", None if include_pending else "m.status = 'active'",
+                       p.when(status, "m.status = {}"), p.after("m.joined_at", "m.id", after))
     return await conn.fetch(
         f"SELECT {_MEMBER} FROM community_members m JOIN users u ON u.id = m.user_id"
-        f" WHERE {' AND '.join(where)} ORDER BY m.joined_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)
+        f" WHERE {conditions} ORDER BY m.joined_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)

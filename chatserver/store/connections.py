@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 _NOTIFICATION = ("id, user_id, type, title, message, related_user_id, related_connection_id, is_read,"
                  " created_at")
@@ -69,14 +69,10 @@ async def messages(conn: asyncpg.Connection, user_id: UUID, *, with_user_id: UUI
                    after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """Messages the user sent or received (with one person, when named), newest first."""
     p = Params(user_id)
-    where = ["$1 IN (sender_id, receiver_id)"]
-    if with_user_id is not None:
-        where.append(f"{p(with_user_id)} IN (sender_id, receiver_id)")
-    if after is not None:
-        where.append(p.after("created_at", "id", after))
-    return await conn.fetch(
-        f"SELECT {_MESSAGE} FROM connection_messages WHERE {' AND '.join(where)}"
-        f" ORDER BY created_at DESC, id DESC LIMIT {p(limit)}", *p.values)
+    conditions = where("$1 IN (sender_id, receiver_id)", p.when(with_user_id, "{} IN (sender_id, receiver_id)"),
+                       p.after("created_at", "id", after))
+    return await conn.fetch(f"SELECT {_MESSAGE} FROM connection_messages WHERE {conditions}"
+                            f" ORDER BY created_at DESC, id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def mark_message_read(conn: asyncpg.Connection, message_id: UUID, receiver_id: UUID) -> asyncpg.Record | None:

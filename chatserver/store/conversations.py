@@ -6,6 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params, where
+
 _COLUMNS = "id, user_a_id, user_b_id, last_seq, last_change_seq, user_a_last_read_seq, user_b_last_read_seq, " \
            "last_message_at, created_at, updated_at"
 
@@ -37,12 +39,12 @@ async def by_id(conn: asyncpg.Connection, conversation_id: UUID) -> asyncpg.Reco
 async def for_user(conn: asyncpg.Connection, user_id: UUID, *, before: tuple | None = None,
                    limit: int = 1000) -> list[asyncpg.Record]:
     """The user's conversations, most recently active first."""
+    p = Params(user_id)
+    conditions = where("(user_a_id = $1 OR user_b_id = $1)", p.after("coalesce(last_message_at, created_at)", "id", before))
     return await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM direct_conversations
-            WHERE (user_a_id = $1 OR user_b_id = $1)
-              AND ($2::timestamptz IS NULL OR (coalesce(last_message_at, created_at), id) < ($2, $3::uuid))
-            ORDER BY coalesce(last_message_at, created_at) DESC, id DESC LIMIT $4""",
-        user_id, before[0] if before else None, before[1] if before else None, limit,
+        f"""SELECT {_COLUMNS} FROM direct_conversations WHERE {conditions}
+            ORDER BY coalesce(last_message_at, created_at) DESC, id DESC LIMIT {p(limit)}""",
+        *p.values,
     )
 
 

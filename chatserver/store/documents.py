@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 _COLUMNS = "d.id, d.created_at, d.title, d.content, d.kind, d.user_id"
 # The owner's documents, or everyone's for an admin ($2).
@@ -35,12 +35,12 @@ async def latest_page(conn: asyncpg.Connection, user_id: UUID, *, is_admin: bool
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """Each document once, as its latest version, most recently changed first."""
     p = Params(user_id, is_admin)
-    position = f"WHERE {p.after('created_at', 'id', after)}" if after is not None else ""
+    position = where(p.after("created_at", "id", after))
     return await conn.fetch(
         f"""SELECT * FROM (SELECT DISTINCT ON (d.id) {_COLUMNS},
                                   count(*) OVER (PARTITION BY d.id) AS version_count
                              FROM documents d WHERE {_MINE} ORDER BY d.id, d.created_at DESC) latest
-             {position} ORDER BY created_at DESC, id DESC LIMIT {p(limit)}""", *p.values)
+             WHERE {position} ORDER BY created_at DESC, id DESC LIMIT {p(limit)}""", *p.values)
 
 
 async def versions(conn: asyncpg.Connection, document_id: UUID, user_id: UUID, *, is_admin: bool) -> list[asyncpg.Record]:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -188,16 +188,13 @@ async def list_rows(conn: asyncpg.Connection, table: Table, scope: Any, user_id:
                     filters: Mapping[str, Any], search: str | None, after: tuple[Any, Any] | None,
                     limit: int) -> list[asyncpg.Record]:
     """Up to `limit` visible rows matching `filters`, after the (order, key) position `after`."""
+    _checked(*filters)
     p = Params()
-    where = [scope.sql("t", user_id, p)]
-    for column, value in filters.items():
-        _checked(column)
-        where.append(f"t.{column} = {p(value)}")
-    if search:
-        where.append(f"{search_expression(table.search)} @@ plainto_tsquery('simple', {p(search)})")
-    if after is not None:
-        where.append(p.after(f"t.{table.order}", f"t.{table.key}", after))
-    sql = (f"SELECT {_select(table)} FROM {table.name} t WHERE {' AND '.join(where)}"
+    visible = scope.sql("t", user_id, p)
+    equal = [f"t.{column} = {p(value)}" for column, value in filters.items()]
+    matching = p.when(search or None, f"{search_expression(table.search)} @@ plainto_tsquery('simple', {{}})")
+    conditions = where(visible, *equal, matching, p.after(f"t.{table.order}", f"t.{table.key}", after))
+    sql = (f"SELECT {_select(table)} FROM {table.name} t WHERE {conditions}"
            f" ORDER BY t.{table.order} DESC, t.{table.key} DESC LIMIT {p(limit)}")
     return await conn.fetch(sql, *p.values)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 # The revealed-to person as the revealer ($1) may see them: by name only if they revealed back.
 _REVELATION = """
@@ -44,7 +44,7 @@ async def revelation(conn: asyncpg.Connection, revealer_id: UUID, revelation_id:
 async def revelations_by(conn: asyncpg.Connection, revealer_id: UUID, *, after: tuple[datetime, UUID] | None,
                          limit: int) -> list[asyncpg.Record]:
     p = Params(revealer_id)
-    position = f" AND {p.after('r.revealed_at', 'r.id', after)}" if after is not None else ""
+    conditions = where("r.revealer_id = $1", p.after("r.revealed_at", "r.id", after))
     return await conn.fetch(
-        f"SELECT {_REVELATION} FROM {_FROM} WHERE r.revealer_id = $1{position}"
+        f"SELECT {_REVELATION} FROM {_FROM} WHERE {conditions}"
         f" ORDER BY r.revealed_at DESC, r.id DESC LIMIT {p(limit)}", *p.values)

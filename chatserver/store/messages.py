@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params, where
+
 COLUMNS = "m.id, m.channel_id, m.conversation_id, m.seq, m.change_seq, m.user_id, m.content, m.type, " \
           "m.parent_id, m.thread_reply_count, m.thread_last_reply_at, m.version, m.is_edited, m.edited_at, " \
           "m.is_deleted, m.deleted_at, m.is_pinned, m.pinned_at, m.created_at, m.updated_at, m.nonce"
@@ -136,13 +138,13 @@ async def history(conn: asyncpg.Connection, kind: str, stream_id: UUID, *, befor
     """
     column = STREAM_COLUMN[kind]
     newest_first = after_seq is None
+    p = Params(stream_id)
+    conditions = where(f"m.{column} = $1", p.when(before_seq, "m.seq < {}"), p.when(after_seq, "m.seq > {}"),
+                       p.when(parent_id, "m.parent_id = {}"))
     rows = await conn.fetch(
-        f"""SELECT {COLUMNS} FROM messages m
-            WHERE m.{column} = $1
-              AND ($2::bigint IS NULL OR m.seq < $2) AND ($3::bigint IS NULL OR m.seq > $3)
-              AND ($4::uuid IS NULL OR m.parent_id = $4)
-            ORDER BY m.seq {'DESC' if newest_first else 'ASC'} LIMIT $5""",
-        stream_id, before_seq, after_seq, parent_id, limit,
+        f"""SELECT {COLUMNS} FROM messages m WHERE {conditions}
+            ORDER BY m.seq {'DESC' if newest_first else 'ASC'} LIMIT {p(limit)}""",
+        *p.values,
     )
     return list(reversed(rows)) if newest_first else list(rows)
 
@@ -217,21 +219,21 @@ async def remove_reaction(conn: asyncpg.Connection, message_id: UUID, user_id: U
 
 async def search(conn: asyncpg.Connection, user_id: UUID, query: str, *, workspace_id: UUID | None,
                  channel_id: UUID | None, before: tuple | None, limit: int) -> list[asyncpg.Record]:
-    """Full-text search over what the user may read: channels they are in, and their direct conversations."""
+    """Full-text search over what the user may read: channels they are in, and their direct conversations
+    (those only when the search is not narrowed to a workspace or a channel)."""
+    p = Params(user_id, query)
+    channels = where("cm.user_id = $1", p.when(workspace_id, "c.workspace_id = {}"), p.when(channel_id, "c.id = {}"))
+    streams = ("m.channel_id IN (SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id"
+               f" WHERE {channels})")
+    if workspace_id is None and channel_id is None:
+        streams += " OR m.conversation_id IN (SELECT id FROM direct_conversations WHERE user_a_id = $1 OR user_b_id = $1)"
+    conditions = where("m.search @@ q AND NOT m.is_deleted", f"({streams})", p.after("m.created_at", "m.id", before))
     return await conn.fetch(
         f"""SELECT {COLUMNS}, ts_rank(m.search, q) AS rank
             FROM messages m, websearch_to_tsquery('simple', $2) q
-            WHERE m.search @@ q AND NOT m.is_deleted
-              AND (m.channel_id IN (SELECT cm.channel_id FROM channel_members cm
-                                    JOIN channels c ON c.id = cm.channel_id
-                                    WHERE cm.user_id = $1 AND ($3::uuid IS NULL OR c.workspace_id = $3)
-                                      AND ($4::uuid IS NULL OR c.id = $4))
-                   OR ($3::uuid IS NULL AND $4::uuid IS NULL AND m.conversation_id IN
-                       (SELECT id FROM direct_conversations WHERE user_a_id = $1 OR user_b_id = $1)))
-              AND ($5::timestamptz IS NULL OR (m.created_at, m.id) < ($5, $6::uuid))
-            ORDER BY m.created_at DESC, m.id DESC LIMIT $7""",
-        user_id, query, workspace_id, channel_id, before[0] if before else None, before[1] if before else None,
-        limit,
+            WHERE {conditions}
+            ORDER BY m.created_at DESC, m.id DESC LIMIT {p(limit)}""",
+        *p.values,
     )
 
 

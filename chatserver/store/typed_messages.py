@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params
+from chatserver.store.params import Params, where
 
 SETTINGS_FIELDS = frozenset({"use_custom_slots", "email_notifications", "auto_accept_from_admins"})
 
@@ -68,14 +68,12 @@ async def type_settings(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg
 
 
 async def update_settings(conn: asyncpg.Connection, user_id: UUID, changes: dict[str, Any]) -> None:
-    fields = [name for name in changes if name in SETTINGS_FIELDS]
-    if not fields:
+    p = Params(user_id)
+    if not (assignments := p.assignments(changes, SETTINGS_FIELDS)):
         return
     await lock_settings(conn, user_id)
-    # Column names come from SETTINGS_FIELDS, never from the client.
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
     await conn.execute(f"UPDATE user_message_settings SET {assignments}, updated_at = now() WHERE user_id = $1",
-                       user_id, *(changes[name] for name in fields))
+                       *p.values)
 
 
 async def set_type_enabled(conn: asyncpg.Connection, user_id: UUID, type_id: UUID, enabled: bool) -> None:
@@ -151,10 +149,9 @@ async def message_for(conn: asyncpg.Connection, message_id: UUID, viewer_id: UUI
 async def messages(conn: asyncpg.Connection, conversation_id: UUID, viewer_id: UUID, *,
                    after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     p = Params(conversation_id, viewer_id)
-    position = f" AND {p.after('m.created_at', 'm.id', after)}" if after is not None else ""
-    return await conn.fetch(
-        f"SELECT {_MESSAGE} FROM {_MESSAGE_FROM} WHERE m.conversation_id = $1{position}"
-        f" ORDER BY m.created_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)
+    conditions = where("m.conversation_id = $1", p.after("m.created_at", "m.id", after))
+    return await conn.fetch(f"SELECT {_MESSAGE} FROM {_MESSAGE_FROM} WHERE {conditions}"
+                            f" ORDER BY m.created_at DESC, m.id DESC LIMIT {p(limit)}", *p.values)
 
 
 async def conversations(conn: asyncpg.Connection, user_id: UUID, *, after: tuple[datetime, UUID] | None,
@@ -162,11 +159,8 @@ async def conversations(conn: asyncpg.Connection, user_id: UUID, *, after: tuple
     """The user's conversations, the other participant as the user may see them, unread counts.
     Ordered by creation (a stable cursor); `last_message_at` tells what is recent."""
     p = Params(user_id)
-    where = ["$1 IN (c.user_a_id, c.user_b_id)"]
-    if conversation_id is not None:
-        where.append(f"c.id = {p(conversation_id)}")
-    if after is not None:
-        where.append(p.after("c.created_at", "c.id", after))
+    conditions = where("$1 IN (c.user_a_id, c.user_b_id)", p.when(conversation_id, "c.id = {}"),
+                       p.after("c.created_at", "c.id", after))
     return await conn.fetch(
         f"""SELECT c.id, c.is_active, c.last_message_at, c.created_at,
                    coalesce(op.anonymous_name, 'Anonymous') AS other_anonymous_name, ou.id AS other_user_id,
@@ -178,7 +172,7 @@ async def conversations(conn: asyncpg.Connection, user_id: UUID, *, after: tuple
               FROM typed_conversations c
               JOIN users ou ON ou.id = CASE WHEN c.user_a_id = $1 THEN c.user_b_id ELSE c.user_a_id END
               LEFT JOIN user_profiles op ON op.user_id = ou.id
-             WHERE {' AND '.join(where)}
+             WHERE {conditions}
              ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit)}""", *p.values)
 
 

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params
+
 # The user with the profile columns the wire shapes show.
 _USER_COLUMNS = """
     u.id, u.email, u.username, u.display_name, u.avatar_url, u.role, u.locale,
@@ -60,15 +62,9 @@ async def by_email(conn: asyncpg.Connection, email: str) -> asyncpg.Record | Non
 async def update(conn: asyncpg.Connection, user_id: UUID, changes: dict[str, Any]) -> asyncpg.Record | None:
     """Apply `changes` (snake_case field -> value) to the user and the profile."""
     for table, key, allowed in (("users", "id", USER_FIELDS), ("user_profiles", "user_id", PROFILE_FIELDS)):
-        fields = [name for name in changes if name in allowed]
-        if not fields:
-            continue
-        # Column names come from the fixed sets above, never from the client.
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
-        await conn.execute(
-            f"UPDATE {table} SET {assignments}, updated_at = now() WHERE {key} = $1",
-            user_id, *(changes[name] for name in fields),
-        )
+        p = Params(user_id)
+        if assignments := p.assignments(changes, allowed):
+            await conn.execute(f"UPDATE {table} SET {assignments}, updated_at = now() WHERE {key} = $1", *p.values)
     return await by_id(conn, user_id)
 
 

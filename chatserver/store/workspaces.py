@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store.params import Params, where
+
 _COLUMNS = "w.id, w.name, w.slug, w.description, w.icon_url, w.owner_id, w.is_public, w.invite_code, " \
            "w.created_at, w.updated_at"
 UPDATABLE = {"name", "description", "icon_url", "is_public"}
@@ -47,22 +49,19 @@ async def by_invite_code(conn: asyncpg.Connection, invite_code: str) -> asyncpg.
 
 
 async def list_for_user(conn: asyncpg.Connection, user_id: UUID, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    p = Params(user_id)
     return await conn.fetch(
         f"""SELECT {_COLUMNS}, m.role FROM workspaces w
             JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = $1
-            WHERE $2::text IS NULL OR w.slug > $2
-            ORDER BY w.slug LIMIT $3""",
-        user_id, after, limit,
+            WHERE {where(p.when(after, "w.slug > {}"))} ORDER BY w.slug LIMIT {p(limit)}""",
+        *p.values,
     )
 
 
 async def update(conn: asyncpg.Connection, workspace_id: UUID, changes: dict[str, Any]) -> None:
-    fields = [name for name in changes if name in UPDATABLE]
-    if not fields:
-        return
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
-    await conn.execute(f"UPDATE workspaces SET {assignments}, updated_at = now() WHERE id = $1",
-                       workspace_id, *(changes[name] for name in fields))
+    p = Params(workspace_id)
+    if assignments := p.assignments(changes, UPDATABLE):
+        await conn.execute(f"UPDATE workspaces SET {assignments}, updated_at = now() WHERE id = $1", *p.values)
 
 
 async def delete(conn: asyncpg.Connection, workspace_id: UUID) -> None:
@@ -113,11 +112,9 @@ async def member(conn: asyncpg.Connection, workspace_id: UUID, user_id: UUID) ->
 
 async def members(conn: asyncpg.Connection, workspace_id: UUID, *, after: str | None,
                   limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"""{_MEMBER} WHERE m.workspace_id = $1 AND ($2::text IS NULL OR lower(u.username) > $2)
-            ORDER BY lower(u.username) LIMIT $3""",
-        workspace_id, after, limit,
-    )
+    p = Params(workspace_id)
+    conditions = where("m.workspace_id = $1", p.when(after, "lower(u.username) > {}"))
+    return await conn.fetch(f"{_MEMBER} WHERE {conditions} ORDER BY lower(u.username) LIMIT {p(limit)}", *p.values)
 
 
 async def ids_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[UUID]:

@@ -19,8 +19,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from chatserver.actions.messages import NEW_EVENT
 from chatserver.realtime.events import EVENTS
+from chatserver.schemas import events as server_events
+from chatserver.schemas.events import SERVER_EVENTS, ServerEvent
 from tests.support.chat import connect, nonce, send, workspace_with_channel
 from tests.support.sockets import Client
 
@@ -89,21 +90,30 @@ def test_every_client_event_is_described_with_its_payload_and_ack(document):
         assert operation["summary"] == EVENTS[name].summary
 
 
-def _emitted_event_names() -> set[str]:
-    """Every event name the server's code publishes or emits."""
-    names = set(NEW_EVENT.values())
-    pattern = re.compile(r"""(?:\bEvent|\.emit|\.change)\(\s*["']([a-z_]+(?::[a-z_]+)?)["']""")
-    for path in (ROOT / "chatserver").rglob("*.py"):
-        names.update(pattern.findall(path.read_text()))
-    return names
+def _sources() -> dict[str, str]:
+    return {str(path.relative_to(ROOT)): path.read_text() for path in (ROOT / "chatserver").rglob("*.py")}
 
 
-def test_every_event_the_server_emits_is_described(document):
+def test_every_event_the_server_emits_is_declared_and_described(document):
+    """Events reach clients only through the registry (chatserver/schemas/events.py), and everything
+    in the registry is in the document: an event named by hand anywhere else fails here."""
+    by_hand = re.compile(r"""(?:\bEvent|\.emit)\(\s*f?["']""")
+    named_by_hand = [f"{path}: {line.strip()}" for path, text in _sources().items()
+                     for line in text.splitlines() if by_hand.search(line)]
+    assert not named_by_hand, "declare these events in chatserver/schemas/events.py and send " \
+                              "EVENT.to(...) or EVENT.data(...):\n  " + "\n  ".join(named_by_hand)
     described = set(messages_by_name(document, "server_"))
-    emitted = _emitted_event_names()
-    assert CONTRACT_SERVER_EVENTS <= emitted | {"error"}, CONTRACT_SERVER_EVENTS - emitted
-    assert emitted <= described, f"add {sorted(emitted - described)} to SERVER_EVENTS in scripts/asyncapi"
-    assert CONTRACT_SERVER_EVENTS <= described
+    assert described == set(SERVER_EVENTS) | {"connect_error"}, "run scripts/asyncapi"  # connect_error: a packet
+    assert CONTRACT_SERVER_EVENTS <= set(SERVER_EVENTS)
+
+
+def test_every_declared_event_is_sent_by_some_code():
+    declared = {name: value for name, value in vars(server_events).items() if isinstance(value, ServerEvent)}
+    assert {event.name for event in declared.values()} == set(SERVER_EVENTS)
+    sources = "\n".join(_sources().values())
+    unused = [name for name in declared
+              if len(re.findall(rf"\b{name}\b", sources)) < 2]  # its declaration, and at least one use
+    assert not unused, f"declared but never sent: {unused}"
 
 
 def test_the_error_codes_are_the_servers(document):
