@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from loadtest import content
 from loadtest.content import Tag
 from loadtest.histogram import Histogram
 
@@ -63,6 +65,22 @@ class Receipts:
     out_of_order: int = 0
     foreign: int = 0  # deliveries of another round (late) or of content the harness did not write
     last_at: float = 0.0  # when the last first-time delivery arrived
+
+    def take(self, receiver: int, stream: Hashable, payload: Any, now: float) -> Tag | None:
+        """Record a `message:new`/`dm:new` delivery; its tag the first time it reaches `receiver`.
+
+        The order checked is the server's seq in the stream, or without one each sender's own."""
+        message = payload.get("message") if isinstance(payload, dict) else None
+        tag = content.parse(message.get("content")) if isinstance(message, dict) else None
+        if tag is None:
+            self.foreign += 1
+            return None
+        seq = message.get("seq")
+        if type(seq) is int:
+            first = self.record(receiver, tag, stream, seq, now)
+        else:
+            first = self.record(receiver, tag, ("sender", tag.sender), tag.seq, now)
+        return tag if first else None
 
     def record(self, receiver: int, tag: Tag, stream: Hashable, order_key: int, now: float) -> bool:
         """File one delivery; True when it is the first of its message for this receiver."""

@@ -16,9 +16,17 @@ from chatserver.broker import Event, Position, rooms
 from chatserver.errors import ApiError, forbidden, not_found
 from chatserver.schemas.events import P, ServerEvent
 from chatserver.schemas.roles import WORKSPACE_ROLES
-from chatserver.store import channels, conversations, messages, workspaces
+from chatserver.store import channels, conversations, messages, users, workspaces
 
 at_least = WORKSPACE_ROLES.at_least  # workspace and channel roles
+
+
+async def active_user(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record:
+    """Someone the caller may address; a deactivated account is as good as absent."""
+    user = await users.by_id(conn, user_id)
+    if user is None or not user["is_active"]:
+        raise not_found("user")
+    return user
 
 
 async def workspace_role(conn: asyncpg.Connection, workspace_id: UUID, principal: Principal,

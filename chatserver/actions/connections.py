@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
 from chatserver.broker import Event, rooms
@@ -82,9 +83,7 @@ async def request(svc: Services, principal: Principal, body: ConnectionIn) -> UU
     if body.receiver_id == principal.user_id:
         raise invalid({"receiverId": "you cannot connect to yourself"})
     async with svc.db.transaction("request_connection") as conn:
-        receiver = await users.by_id(conn, body.receiver_id)
-        if receiver is None or not receiver["is_active"]:
-            raise not_found("user")
+        await access.active_user(conn, body.receiver_id)
         try:
             connection_id = await connections.request(conn, principal.user_id, body.receiver_id, body.message)
         except connections.AlreadyConnected:

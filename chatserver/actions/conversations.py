@@ -9,7 +9,7 @@ from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import conversation_view
 from chatserver.broker import rooms
 from chatserver.broker.control import move_rooms
-from chatserver.errors import forbidden, invalid, not_found
+from chatserver.errors import forbidden, invalid
 from chatserver.schemas.conversations import (
     Conversation,
     ConversationList,
@@ -18,7 +18,7 @@ from chatserver.schemas.conversations import (
 )
 from chatserver.schemas.events import DM_READ, DmReadEvent
 from chatserver.schemas.pagination import fetch_page
-from chatserver.store import conversations, users, workspaces
+from chatserver.store import conversations, workspaces
 
 
 async def open_with(svc: Services, principal: Principal, user_id: UUID) -> Conversation:
@@ -26,9 +26,7 @@ async def open_with(svc: Services, principal: Principal, user_id: UUID) -> Conve
     if user_id == principal.user_id:
         raise invalid({"userId": "a conversation needs another person"})
     async with svc.db.transaction("open_conversation") as conn:
-        other = await users.by_id(conn, user_id)
-        if other is None or not other["is_active"]:
-            raise not_found("user")
+        await access.active_user(conn, user_id)
         row, created = await conversations.find_or_create(conn, principal.user_id, user_id)
         if created and user_id not in await workspaces.users_sharing_with(conn, principal.user_id):
             raise forbidden("you can only message people who share a workspace with you")

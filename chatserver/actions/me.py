@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
-from chatserver.errors import not_found
 from chatserver.schemas.accounts import Me, MeUpdateIn, PublicUser, SessionList, SessionOut
 from chatserver.store import sessions, users
 
@@ -24,10 +24,7 @@ async def update_me(svc: Services, principal: Principal, body: MeUpdateIn) -> Me
 
 async def get_user(svc: Services, principal: Principal, user_id: UUID) -> PublicUser:
     async with svc.db.connection() as conn:
-        user = await users.by_id(conn, user_id)
-    if user is None or not user["is_active"]:
-        raise not_found("user")
-    return PublicUser.from_row(user)
+        return PublicUser.from_row(await access.active_user(conn, user_id))
 
 
 async def list_sessions(svc: Services, principal: Principal) -> SessionList:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import rooms
 from chatserver.errors import forbidden, invalid, limit_reached, not_found
@@ -36,7 +37,6 @@ from chatserver.schemas.typed_messages import (
     TypeSetting,
 )
 from chatserver.store import typed_messages as store
-from chatserver.store import users
 
 
 async def _settings(conn: asyncpg.Connection, user_id: UUID) -> MessageSettings:
@@ -87,9 +87,7 @@ async def _send(svc: Services, principal: Principal, receiver_id: UUID, type_id:
     if receiver_id == principal.user_id:
         raise invalid({"receiverId": "you cannot message yourself"})
     async with svc.db.transaction("send_typed_message") as conn:
-        receiver = await users.by_id(conn, receiver_id)
-        if receiver is None or not receiver["is_active"]:
-            raise not_found("user")
+        await access.active_user(conn, receiver_id)
         kind = await store.message_type(conn, type_id)
         if kind is None or not kind["is_active"]:
             raise invalid({"messageTypeId": "no such active message type"})

@@ -74,18 +74,9 @@ class DmRole:
 
     def _on_dm(self, receiver: int, number: int, payload: Any) -> None:
         now = time.monotonic()
-        message = payload.get("message") if isinstance(payload, dict) else None
-        tag = content.parse(message.get("content")) if isinstance(message, dict) else None
-        if tag is None:
-            self.receipts.foreign += 1
-            return
-        seq = message.get("seq")
-        if type(seq) is int:
-            first = self.receipts.record(receiver, tag, number, seq, now)
-        else:
-            first = self.receipts.record(receiver, tag, ("sender", tag.sender), tag.seq, now)
+        tag = self.receipts.take(receiver, number, payload, now)
         pair = self.pairs[number]
-        if not first:
+        if tag is None:
             return
         if receiver == pair.answerer.index and tag.sender == pair.pinger.index and tag.extra == PING:
             task = asyncio.ensure_future(self._send(pair.answerer.index, pair, f"{PONG}{tag.seq}"))

@@ -45,18 +45,8 @@ class FanoutRole:
         sock.on("message:new", lambda payload: self._on_message(index, stream, payload))
 
     def _on_message(self, receiver: int, stream: int, payload: Any) -> None:
-        now = time.monotonic()
-        message = payload.get("message") if isinstance(payload, dict) else None
-        tag = content.parse(message.get("content")) if isinstance(message, dict) else None
-        if tag is None:
-            self.receipts.foreign += 1
-            return
-        seq = message.get("seq")
-        if type(seq) is int:  # the server's order for the channel
-            first = self.receipts.record(receiver, tag, stream, seq, now)
-        else:  # no seq: only each sender's own order can be checked
-            first = self.receipts.record(receiver, tag, ("sender", tag.sender), tag.seq, now)
-        if first:
+        tag = self.receipts.take(receiver, stream, payload, time.monotonic())
+        if tag is not None:
             self._delivered(stream, tag)
 
     def _delivered(self, stream: int, tag: content.Tag) -> None:
