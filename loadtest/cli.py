@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=0,
                    help="ours: distinct accounts the connections share, as one user's devices (default: 0, "
                         "meaning 100)")
+    p.add_argument("--ready-presence", choices=("all", "none"), default="all",
+                   help="ours: the CONNECT auth's `presence`; none leaves everyone's presence out of `ready`, "
+                        "as a client that asks with presence:get would")
     p = sub.add_parser("dm", help="pairs ping-ponging direct messages: round-trip percentiles",
                        formatter_class=_Help)
     _common(p)
@@ -174,7 +177,8 @@ async def _scenario(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "connect":
         from loadtest.scenarios.connect import ConnectOptions, connect
 
-        return await connect(run, ConnectOptions(args.connections, args.rate, args.hold, args.accounts))
+        return await connect(run, ConnectOptions(args.connections, args.rate, args.hold, args.accounts,
+                                                   args.ready_presence))
     from loadtest.scenarios.dm import DmOptions, dm
 
     return await dm(run, DmOptions(args.pairs, args.rate, args.duration, args.size, args.rtt_timeout, args.drain))

@@ -9,7 +9,7 @@ everyone who shares a workspace with the user, and to the user's own sockets.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -18,7 +18,7 @@ import asyncpg
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import rooms
 from chatserver.presence import PresenceState
-from chatserver.schemas.conversations import Presence
+from chatserver.schemas.conversations import Presence, PresenceGetIn, PresenceList
 from chatserver.schemas.events import PRESENCE
 from chatserver.store import presence as presence_store
 from chatserver.store import workspaces
@@ -83,9 +83,18 @@ async def idle_sweep(svc: Services) -> None:
         await announce(svc, await svc.presence.states(idle))
 
 
-async def of_people_around(svc: Services, conn: asyncpg.Connection, user_id: UUID) -> list[Presence]:
-    """Presence of everyone sharing a workspace with the user: live where connected, last known otherwise."""
-    stored = await presence_store.of_people_around(conn, user_id)
+async def of_people(svc: Services, principal: Principal, body: PresenceGetIn) -> PresenceList:
+    """`presence:get`: the presence of the people named who share a workspace with the caller (the
+    others are left out, as their changes are never sent to the caller either)."""
+    async with svc.db.connection() as conn:
+        return PresenceList(presence=await of_people_around(svc, conn, principal.user_id, only=body.user_ids))
+
+
+async def of_people_around(svc: Services, conn: asyncpg.Connection, user_id: UUID,
+                           only: Sequence[UUID] | None = None) -> list[Presence]:
+    """Presence of everyone sharing a workspace with the user (or of those named in `only`): live where
+    connected, last known otherwise."""
+    stored = await presence_store.of_people_around(conn, user_id, only)
     user_ids = [row["user_id"] for row in stored]
     live = await svc.presence.states(user_ids)
     views = []

@@ -29,12 +29,14 @@ SYNC_PAGE = 100
 MISSED_PAGE = 500  # a receiver that missed more than this in one gap leaves the rest to its clients' sync
 
 
-async def ready(svc: Services, principal: Principal) -> Ready:
+async def ready(svc: Services, principal: Principal, *, with_presence: bool = True) -> Ready:
+    """What a new socket starts from; `with_presence=False` (the client's `auth.presence: "none"`) leaves out
+    the presence of everyone around, which grows with the workspaces, for `presence:get` to ask on demand."""
     async with svc.db.connection() as conn:
         user = await users.by_id(conn, principal.user_id)
         channel_rows = await channels.states_for_user(conn, principal.user_id)
         conversation_rows = await conversations.for_user(conn, principal.user_id)
-        around = await presence.of_people_around(svc, conn, principal.user_id)
+        around = await presence.of_people_around(svc, conn, principal.user_id) if with_presence else []
     return Ready(
         user=ReadyUser.from_row(user),
         channels=[ChannelState.from_row(row) for row in channel_rows],

@@ -21,6 +21,8 @@ from chatserver.schemas.conversations import (
     DmReadIn,
     DmReadOut,
     OpenConversationIn,
+    PresenceGetIn,
+    PresenceList,
     PresenceOut,
     PresenceSetIn,
     SyncIn,
@@ -138,6 +140,11 @@ async def channel_read(ctx: EventContext, body: ChannelReadIn) -> ChannelReadOut
 @event("presence:set", PresenceSetIn, "Set your status: ONLINE, AWAY or BUSY, with an optional text.")
 async def presence_set(ctx: EventContext, body: PresenceSetIn) -> PresenceOut:
     return PresenceOut(presence=await presence.set_status(ctx.svc, ctx.principal, body.status, body.status_text))
+
+
+@event("presence:get", PresenceGetIn, "The presence of up to 500 people who share a workspace with you.")
+async def presence_get(ctx: EventContext, body: PresenceGetIn) -> PresenceList:
+    return await presence.of_people(ctx.svc, ctx.principal, body)
 
 
 @event("sync", SyncIn, "Everything changed after the changeSeq you hold, per channel and conversation.")

@@ -161,6 +161,17 @@ def _token_from(auth_payload: Any, environ: dict) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+READY_PRESENCE = {"all": True, "none": False}  # auth.presence -> whether `ready` carries everyone's presence
+
+
+def _ready_presence(auth_payload: Any) -> bool:
+    choice = auth_payload.get("presence", "all") if isinstance(auth_payload, dict) else "all"
+    if choice not in READY_PRESENCE:
+        message = 'auth.presence must be "all" or "none"'
+        raise socketio.exceptions.ConnectionRefusedError(message, {"code": "invalid", "message": message})
+    return READY_PRESENCE[choice]
+
+
 class Realtime:
     """Owns the AsyncServer and the map from socket id to the user behind it."""
 
@@ -228,6 +239,7 @@ class Realtime:
         if self._draining:
             raise socketio.exceptions.ConnectionRefusedError(
                 "server is shutting down", {"code": "unavailable", "message": "server is shutting down"})
+        with_presence = _ready_presence(auth_payload)
         try:
             principal, mine = await auth.authenticate_socket(self.svc, _token_from(auth_payload, environ))
         except ApiError as error:  # a bad token is `unauthorized`; PostgreSQL away is `unavailable`
@@ -244,13 +256,13 @@ class Realtime:
         metrics.SOCKETS.inc()
         # `ready` must follow the CONNECT packet, which python-socketio sends only
         # after this handler returns; a task started now runs after that.
-        asyncio.get_running_loop().create_task(self._welcome(sid, principal, mine.workspaces))
+        asyncio.get_running_loop().create_task(self._welcome(sid, principal, mine.workspaces, with_presence))
 
-    async def _welcome(self, sid: str, principal: Principal, workspace_ids: list[UUID]) -> None:
+    async def _welcome(self, sid: str, principal: Principal, workspace_ids: list[UUID], with_presence: bool) -> None:
         try:
             await presence.connected(self.svc, principal.user_id, sid, workspace_ids)
             await self.order.settled()  # what `ready` does not show, this process delivers
-            snapshot = await sync.ready(self.svc, principal)
+            snapshot = await sync.ready(self.svc, principal, with_presence=with_presence)
             await self.sio.emit(READY.name, READY.data(snapshot), to=sid)
         except (ApiError, RedisError, OSError) as exc:
             # PostgreSQL or Redis went away since the connect: a client without `ready` would wait for

@@ -97,6 +97,14 @@ class PresenceOut(WireModel):
     presence: Presence
 
 
+class PresenceGetIn(InputModel):
+    user_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+
+
+class PresenceList(WireModel):
+    presence: list[Presence]
+
+
 class PresenceSetIn(InputModel):
     status: Literal["ONLINE", "AWAY", "BUSY"]
     status_text: Annotated[str, StringConstraints(max_length=100)] | None = None

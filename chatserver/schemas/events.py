@@ -162,7 +162,7 @@ class ErrorEvent(AckError):
 
 
 class ConnectErrorData(WireModel):
-    code: Literal["unauthorized"]
+    code: Literal["unauthorized", "invalid", "unavailable"]
     message: str
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
+
+from chatserver.store.params import Params, where
 
 
 async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text: str | None) -> asyncpg.Record:
@@ -19,15 +22,20 @@ async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text
     )
 
 
-async def of_people_around(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg.Record]:
-    """The last known presence of everyone who shares a workspace with the user (the user included)."""
+async def of_people_around(conn: asyncpg.Connection, user_id: UUID,
+                           only: Sequence[UUID] | None = None) -> list[asyncpg.Record]:
+    """The last known presence of everyone who shares a workspace with the user (the user included),
+    or of those of them named in `only`."""
+    p = Params(user_id)
+    conditions = where("""u.id IN (SELECT other.user_id FROM workspace_members mine
+                                   JOIN workspace_members other ON other.workspace_id = mine.workspace_id
+                                   WHERE mine.user_id = $1)""",
+                       p.when(None if only is None else list(only), "u.id = ANY({}::uuid[])"))
     return await conn.fetch(
-        """SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
-                  coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
-           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
-           WHERE u.id IN (SELECT other.user_id FROM workspace_members mine
-                          JOIN workspace_members other ON other.workspace_id = mine.workspace_id
-                          WHERE mine.user_id = $1)""",
-        user_id,
+        f"""SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
+                   coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
+            FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
+            WHERE {conditions}""",
+        *p.values,
     )
 

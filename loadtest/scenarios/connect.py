@@ -25,6 +25,7 @@ class ConnectOptions:
     rate: float = 200.0  # new connections per second, all load processes together
     hold: float = 10.0  # seconds to hold them all open before measuring memory
     accounts: int = 0  # ours: distinct users the connections share (0: up to 100), as devices do
+    ready_presence: str = "all"  # ours: auth.presence, "none" leaves everyone's presence out of `ready`
 
     def accounts_for(self, target: str) -> int:
         if target != "ours":
@@ -42,7 +43,8 @@ async def _seats(run: RunOptions, opts: ConnectOptions) -> tuple[Population, lis
                                concurrency=run.setup_concurrency, accounts_cache=run.accounts_cache,
                                log=lambda text: log(text, enabled=not run.quiet))
     users = population.seats
-    return population, [Seat(i, users[i % len(users)].user_id, users[i % len(users)].auth)
+    extra = {"presence": opts.ready_presence} if opts.ready_presence != "all" else {}
+    return population, [Seat(i, users[i % len(users)].user_id, users[i % len(users)].auth | extra)
                         for i in range(opts.connections)]
 
 

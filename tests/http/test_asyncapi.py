@@ -197,6 +197,7 @@ async def test_what_the_server_sends_matches_the_document(server, document):
         await b.wait_for("typing")
         await call(b, "channel:read", {"channelId": room.channel_id, "seq": 2})
         await call(a, "presence:set", {"status": "BUSY", "statusText": "in a meeting"})
+        await call(b, "presence:get", {"userIds": [alice.id, carol.id]})
         await call(a, "channel:history", {"channelId": room.channel_id, "limit": 10, "parentId": root["id"]})
         await call(a, "sync", {"channels": {room.channel_id: 0, "00000000-0000-4000-8000-000000000000": 0}})
         doomed = await send(a, room.channel_id, "to delete")

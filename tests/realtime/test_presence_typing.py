@@ -8,9 +8,11 @@ import time
 import uuid
 
 import pytest
+import socketio
 
 from chatserver.presence import MemoryPresence
 from tests.support.chat import connect, nonce, workspace_with_channel
+from tests.support.sockets import Client
 
 
 async def test_online_while_any_socket_is_connected(server):
@@ -30,6 +32,41 @@ async def test_online_while_any_socket_is_connected(server):
     again = await connect(server, alice)
     ready = await again.wait_for("ready")
     assert {p["userId"]: p["status"] for p in ready["presence"]}[bob.id] == "OFFLINE"
+
+
+async def test_a_client_may_leave_presence_out_of_ready_and_ask_for_it(server):
+    alice, bob, carol, stranger = [await server.account() for _ in range(4)]
+    await workspace_with_channel(server, alice, bob, carol)
+    await connect(server, bob)
+    lean = Client()
+    await lean.connect(server.url, alice.access_token, auth_options={"presence": "none"})
+    ready = await lean.wait_for("ready")
+    assert ready["presence"] == [] and ready["channels"], "everything but presence is still there"
+
+    ack = await lean.call("presence:get", {"userIds": [bob.id, carol.id, stranger.id]})
+    assert ack["ok"], ack
+    seen = {p["userId"]: p for p in ack["data"]["presence"]}
+    assert set(seen) == {bob.id, carol.id}, "someone who shares no workspace is left out"
+    assert seen[bob.id]["status"] == "ONLINE" and seen[carol.id]["status"] == "OFFLINE"
+    assert seen[carol.id]["lastActiveAt"].endswith("Z")
+
+    await connect(server, carol)  # changes still arrive without asking
+    came = await lean.wait_for("presence", where=lambda d: d["userId"] == carol.id)
+    assert came["status"] == "ONLINE"
+
+
+async def test_presence_get_and_the_presence_option_refuse_bad_input(server):
+    alice = await server.account()
+    refused = Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await refused.connect(server.url, alice.access_token, auth_options={"presence": "some"})
+    assert refused.connect_error["data"]["code"] == "invalid"
+    client = await connect(server, alice)
+    for bad in ({"userIds": []}, {"userIds": ["not-a-uuid"]}, {"userIds": [str(uuid.uuid4())] * 501}, {}):
+        ack = await client.call("presence:get", bad)
+        assert not ack["ok"] and ack["error"]["code"] == "invalid", bad
+    ack = await client.call("presence:get", {"userIds": [alice.id]})
+    assert ack == {"ok": True, "data": {"presence": []}}, "alone in no workspace, alice shares one with nobody"
 
 
 async def test_chosen_status_is_broadcast_and_shown_in_ready(server):

@@ -34,8 +34,11 @@ class Client:
     async def _on_disconnect(self, *args: Any) -> None:
         self.disconnected.set()
 
-    async def connect(self, url: str, token: str | None, *, transports: list[str] | None = None) -> None:
+    async def connect(self, url: str, token: str | None, *, transports: list[str] | None = None,
+                      auth_options: dict[str, Any] | None = None) -> None:
         auth = {"token": token} if token is not None else None
+        if auth_options:
+            auth = (auth or {}) | auth_options
         await self.sio.connect(url, auth=auth, transports=transports or ["websocket"], wait_timeout=5)
 
     async def wait_for(self, name: str, *, timeout: float = 5.0, where=lambda data: True) -> Any:
