@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from chatserver.actions.context import Services
 from chatserver.broker import Broker, MemoryBroker
@@ -45,15 +45,16 @@ class Shared:
     presence: PresenceTracker
     typing: TypingTracker
     limiter: RateLimiter
-    redis: Redis | None = None
+    redis: Redis | RedisCluster | None = None
 
 
 def shared_state(settings: Settings) -> Shared:
     if not settings.redis_url:
         return Shared(MemoryBroker(), MemoryPresence(), MemoryTyping(), MemoryRateLimiter())
-    client = Redis.from_url(settings.redis_url)
-    return Shared(RedisBroker(settings.redis_url, mode=settings.fanout_mode), RedisPresence(client),
-                  RedisTyping(client), RedisRateLimiter(client), redis=client)
+    # A cluster client routes each command to the node owning its key's slot, following MOVED by itself.
+    client = (RedisCluster if settings.redis_cluster else Redis).from_url(settings.redis_url)
+    broker = RedisBroker(settings.redis_url, mode=settings.fanout_mode, cluster=settings.redis_cluster)
+    return Shared(broker, RedisPresence(client), RedisTyping(client), RedisRateLimiter(client), redis=client)
 
 
 def passwords(settings: Settings) -> Passwords:

@@ -112,6 +112,9 @@ class Settings:
     redis_url: str | None = _env(
         "REDIS_URL", _url("redis", "rediss", "unix"), "",
         "Redis URL. Unset: in-process fan-out, presence and rate limits (one process only).")
+    redis_cluster: bool = _env(
+        "REDIS_CLUSTER", _bool, "false",
+        "true: REDIS_URL is one node of a Redis Cluster (7 or later); the others are discovered.")
     fanout_mode: str = _env(
         "FANOUT_MODE", _choice("rooms", "broadcast"), "rooms",
         "rooms: a process hears only rooms it has sockets in; broadcast: every event to every process.")

@@ -7,6 +7,10 @@ Redis manager sends every event to every process on one channel instead;
 event on several of its rooms delivers it once: each event carries an id.
 Payloads are msgpack. Redis only carries notifications: what a process misses
 while Redis is away, its clients repair with `sync`.
+
+On a Redis Cluster (`cluster=True`) room channels are sharded: SPUBLISH goes to
+the one master owning the channel's slot, instead of PUBLISH being copied to
+every node, and chatserver.broker.sharded keeps the SSUBSCRIBEs on the owners.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import redis.asyncio as redis
 from chatserver import metrics
 from chatserver.background import cancel
 from chatserver.broker.base import Deliver, Event, Position
+from chatserver.broker.sharded import ShardedSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +42,14 @@ def _packed_position(position: Position | None) -> list | None:
 
 
 class RedisBroker:
-    def __init__(self, url: str, *, mode: str = "rooms", prefix: str = "chat") -> None:
+    def __init__(self, url: str, *, mode: str = "rooms", prefix: str = "chat", cluster: bool = False) -> None:
         assert mode in ("rooms", "broadcast"), mode
         self.mode = mode
         self.prefix = prefix
         self.process_id = uuid.uuid4().hex
-        self._publisher = redis.from_url(url)
-        self._subscriber = redis.from_url(url)
+        self._publisher = redis.RedisCluster.from_url(url) if cluster else redis.from_url(url)
+        self._subscriber = None if cluster else redis.from_url(url)
+        self._sharded = ShardedSubscriber(self._publisher, url, self._handle) if cluster else None
         self._deliverers: list[Deliver] = []
         self._wanted: set[str] = set()
         self._subscribed: set[str] = set()
@@ -51,6 +57,7 @@ class RedisBroker:
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._pubsub: redis.client.PubSub | None = None
         self._connected = False
+        self._stopping = False  # besides cancellation, which a timeout inside redis-py can swallow (Python 3.11)
         self._tasks: list[asyncio.Task] = []
 
     # what the core uses
@@ -61,11 +68,15 @@ class RedisBroker:
     def interest(self, room: str, wanted: bool) -> None:
         if self.mode == "broadcast":
             return
+        if self._sharded is not None:
+            self._sharded.want(self._channel(room), wanted)
+            return
         (self._wanted.add if wanted else self._wanted.discard)(room)
         self._changed.set()
 
     def healthy(self) -> bool:
-        return self._connected and all(not task.done() for task in self._tasks)
+        connected = self._sharded.settled if self._sharded is not None else self._connected
+        return connected and all(not task.done() for task in self._tasks)
 
     def _channel(self, room: str) -> str:
         return f"{self.prefix}:room:{room}" if self.mode == "rooms" else f"{self.prefix}:all"
@@ -79,7 +90,10 @@ class RedisBroker:
         channels = {self._channel(room) for room in event.rooms}
         async with self._publisher.pipeline(transaction=False) as pipe:
             for channel in channels:
-                pipe.publish(channel, payload)
+                if self._sharded is not None:
+                    pipe.spublish(channel, payload)
+                else:
+                    pipe.publish(channel, payload)
             await pipe.execute()
         metrics.EVENTS_PUBLISHED.labels(event.name).inc()
 
@@ -87,16 +101,23 @@ class RedisBroker:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._run(), name="redis-subscriber")]
+        if self._sharded is not None:
+            # The process channel keeps a subscription, so readiness means "can hear" even with no rooms yet.
+            self._sharded.want(f"{self.prefix}:process:{self.process_id}", True)
+            if self.mode == "broadcast":
+                self._sharded.want(self._channel(""), True)
+            self._tasks = [loop.create_task(self._sharded.run(), name="redis-shard-subscriber")]
+        else:
+            self._tasks = [loop.create_task(self._run(), name="redis-subscriber")]
         # Wait briefly for the first subscription, so a process reports ready only once it can hear.
         for _ in range(50):
-            if self._connected:
+            if self.healthy():
                 break
             await asyncio.sleep(0.05)
 
     async def _run(self) -> None:
         backoff = 0.2
-        while True:
+        while not self._stopping:
             pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
             try:
                 # A process channel keeps the connection subscribed even with no rooms yet.
@@ -130,7 +151,7 @@ class RedisBroker:
             backoff = min(backoff * 2, 5.0)
 
     async def _keep_subscriptions(self, pubsub) -> None:
-        while True:
+        while not self._stopping:
             await self._changed.wait()
             self._changed.clear()
             wanted = set(self._wanted)
@@ -175,7 +196,12 @@ class RedisBroker:
                 log.exception("delivering %s failed", event.name)
 
     async def close(self) -> None:
+        self._stopping = True
+        self._changed.set()
+        if self._sharded is not None:
+            self._sharded.stop()
         await cancel(*self._tasks)
         self._deliverers.clear()
         await self._publisher.aclose()
-        await self._subscriber.aclose()
+        if self._subscriber is not None:
+            await self._subscriber.aclose()

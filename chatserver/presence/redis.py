@@ -1,19 +1,29 @@
-"""Presence and typing shared by every process through Redis, with leases.
+"""Presence and typing shared by every process through Redis (one server or a Redis Cluster), with leases.
 
-Each socket is registered under the process that holds it, and each process
-renews a heartbeat key that expires when the process stops renewing it. Every
-process looks for expired heartbeats; the first to find one removes that
-process's sockets in one atomic script, which also records the users left with
-no socket as owed an OFFLINE announcement. Announcements are claimed, made, then
-cleared, so a reaper that fails (or dies) between reaping and announcing loses
-nothing: the claim runs out and the next reaper makes it. A killed process's
-users are offline within HEARTBEAT_TTL + REAP_EVERY seconds (20 s).
+Each socket is registered under the process that holds it, and each process renews a heartbeat key
+that expires when the process stops renewing it. Every process looks for expired heartbeats; the
+one that takes a dead process's reaping lock removes its sockets user by user and records the users
+left with no socket as owed an OFFLINE announcement. The dead process's list of sockets is dropped
+only after that, so a reaper that dies half way is finished by the next one once its lock runs out.
+Announcements are claimed, made, then cleared, so a reaper that fails (or dies) between reaping and
+announcing loses nothing: the claim runs out and the next reaper makes it. A killed process's users
+are offline within HEARTBEAT_TTL + REAP_EVERY seconds (20 s).
 
-Keys (under the prefix): `p:sockets:{user}` hash sid -> process; `p:proc:{process}`
-set of "user|sid"; `p:alive:{process}` heartbeat; `p:procs` set of processes;
-`p:status:{user}` hash (status, text, idle, active); `p:online` zset user -> last
-activity; `p:owed` set of users owed an OFFLINE announcement; `p:announcing` zset
-user -> claim time; `t:typing` zset "room|user" -> deadline.
+Every script and every command with several keys stays within one hash slot, so all of this runs
+on a Redis Cluster as on one Redis: a user's keys share the hash tag `{user}`, a process's keys
+`{process}`; the activity index and typing deadlines are split over SHARDS keys, so that no single
+node carries all of them. Keys (under the prefix):
+
+    p:sockets:{user}         hash sid -> process
+    p:status:{user}          hash status, text, idle, active
+    p:proc:{process}         set "user|sid"
+    p:alive:{process}        heartbeat
+    p:reaping:{process}      lock of the process reaping it
+    p:processes              set of processes
+    p:online:{online-N}      zset user -> last activity, N = user id mod SHARDS
+    p:owed:{announce}        set of users owed an OFFLINE announcement
+    p:announcing:{announce}  zset user -> claim time
+    t:typing:{typing-N}      zset "room|user" -> deadline, N = crc32(room) mod SHARDS
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ import asyncio
 import logging
 import time
 import uuid
+import zlib
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
@@ -36,27 +48,26 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0
 HEARTBEAT_TTL = 15
 REAP_EVERY = 5.0
+REAP_LOCK_SECONDS = 30  # a reaper that died half way is taken over after this
 CLAIM_EXPIRES = 30.0  # an announcement claimed by a reaper that died is made by another after this
+SHARDS = 16
+
+# Scripts on one user's keys: KEYS[1] = p:sockets:{user}, KEYS[2] = p:status:{user}.
 
 _CONNECT = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
 if redis.call('HLEN', KEYS[1]) == 1 then
-  redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[3], 'status', 'ONLINE', 'text', '', 'idle', '0', 'active', ARGV[4])
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[2], 'status', 'ONLINE', 'text', '', 'idle', '0', 'active', ARGV[3])
   return 1
 end
-redis.call('HSET', KEYS[3], 'idle', '0', 'active', ARGV[4])
+redis.call('HSET', KEYS[2], 'idle', '0', 'active', ARGV[3])
 return 0
 """
 
 _DISCONNECT = """
-local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('SREM', KEYS[2], ARGV[2])
-if removed == 1 and redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[3])
-  redis.call('ZREM', KEYS[4], ARGV[3])
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
   return 1
 end
 return 0
@@ -65,7 +76,6 @@ return 0
 _TOUCH = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'active', ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
 if redis.call('HGET', KEYS[2], 'idle') == '1' then
   redis.call('HSET', KEYS[2], 'idle', '0')
   return 1
@@ -76,64 +86,38 @@ return 0
 _SET_STATUS = """
 if redis.call('HLEN', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'status', ARGV[1], 'text', ARGV[2], 'idle', '0', 'active', ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 return 1
 """
 
-# KEYS[1] = p:online; ARGV[1] = cutoff; ARGV[2] = key prefix. Returns users turned idle.
+# KEYS[1] = p:status:{user}. 1 when the user turned idle now.
 _GO_IDLE = """
-local turned = {}
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
-  local key = ARGV[2] .. 'p:status:' .. user
-  if redis.call('HGET', key, 'status') == 'ONLINE' and redis.call('HGET', key, 'idle') == '0' then
-    redis.call('HSET', key, 'idle', '1')
-    table.insert(turned, user)
-  end
+if redis.call('HGET', KEYS[1], 'status') == 'ONLINE' and redis.call('HGET', KEYS[1], 'idle') == '0' then
+  redis.call('HSET', KEYS[1], 'idle', '1')
+  return 1
 end
-return turned
+return 0
 """
 
-# KEYS[1] = p:proc:{dead}, KEYS[2] = p:procs, KEYS[3] = p:online, KEYS[4] = p:owed;
-# ARGV[1] = dead process, ARGV[2] = prefix. Records the users who have no socket left as owed an announcement.
-_REAP = """
-local offline = {}
-for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local sep = string.find(entry, '|', 1, true)
-  local user = string.sub(entry, 1, sep - 1)
-  local sid = string.sub(entry, sep + 1)
-  local sockets = ARGV[2] .. 'p:sockets:' .. user
-  if redis.call('HGET', sockets, sid) == ARGV[1] then
-    redis.call('HDEL', sockets, sid)
-    if redis.call('HLEN', sockets) == 0 then
-      redis.call('DEL', ARGV[2] .. 'p:status:' .. user)
-      redis.call('ZREM', KEYS[3], user)
-      redis.call('SADD', KEYS[4], user)
-      table.insert(offline, user)
-    end
-  end
+# ARGV[1] = dead process, ARGV[2..] = its sids of this user. 1 when the user has no socket left: also
+# when an earlier reaper already removed them, so that a reaper finishing another's work still owes
+# the announcement.
+_REAP_USER = """
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
 end
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-return offline
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
 """
 
-# KEYS[1] = p:owed, KEYS[2] = p:announcing; ARGV[1] = now, ARGV[2] = claims older than this are retaken,
-# ARGV[3] = prefix. Claims the owed announcements (and stale claims) of users who are still offline.
+# KEYS[1] = p:owed, KEYS[2] = p:announcing; ARGV[1] = now, ARGV[2] = claims older than this are retaken.
 _CLAIM = """
-local claimed = {}
-local function claim(user)
-  if redis.call('HLEN', ARGV[3] .. 'p:sockets:' .. user) == 0 then
-    redis.call('ZADD', KEYS[2], ARGV[1], user)
-    table.insert(claimed, user)
-  else
-    redis.call('ZREM', KEYS[2], user)
-  end
-end
-for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  redis.call('SREM', KEYS[1], user)
-  claim(user)
-end
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])) do claim(user) end
+local claimed = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])) do table.insert(claimed, user) end
+for _, user in ipairs(claimed) do redis.call('ZADD', KEYS[2], ARGV[1], user) end
 return claimed
 """
 
@@ -147,19 +131,37 @@ OfflineHandler = Callable[[list[UUID]], Awaitable[None]]
 
 
 class RedisPresence:
-    def __init__(self, client: redis.Redis, *, prefix: str = "chat:", claim_expires: float = CLAIM_EXPIRES) -> None:
+    def __init__(self, client: redis.Redis | redis.RedisCluster, *, prefix: str = "chat:",
+                 claim_expires: float = CLAIM_EXPIRES) -> None:
         self.redis = client
         self.prefix = prefix
         self.claim_expires = claim_expires
         self.process_id = uuid.uuid4().hex
-        self._scripts = {name: client.register_script(source) for name, source in (
-            ("connect", _CONNECT), ("disconnect", _DISCONNECT), ("touch", _TOUCH), ("set_status", _SET_STATUS),
-            ("go_idle", _GO_IDLE), ("reap", _REAP), ("claim", _CLAIM))}
         self._task: asyncio.Task | None = None
         self._on_offline: OfflineHandler | None = None
 
-    def _key(self, *parts: object) -> str:
-        return self.prefix + ":".join(str(part) for part in parts)
+    # keys
+
+    def _user_keys(self, user_id: UUID | str) -> list[str]:
+        return [f"{self.prefix}p:sockets:{{{user_id}}}", f"{self.prefix}p:status:{{{user_id}}}"]
+
+    def _process_key(self, kind: str, process: str) -> str:
+        return f"{self.prefix}p:{kind}:{{{process}}}"
+
+    def _online_key(self, shard: int) -> str:
+        return f"{self.prefix}p:online:{{online-{shard}}}"
+
+    def _online_key_of(self, user_id: UUID | str) -> str:
+        return self._online_key(UUID(str(user_id)).int % SHARDS)
+
+    def _announce_keys(self) -> list[str]:
+        return [f"{self.prefix}p:owed:{{announce}}", f"{self.prefix}p:announcing:{{announce}}"]
+
+    @property
+    def _procs_key(self) -> str:
+        return f"{self.prefix}p:processes"  # not p:procs, whose members had heartbeats under other names
+
+    # the lease
 
     async def start(self, on_offline: OfflineHandler) -> None:
         self._on_offline = on_offline
@@ -168,8 +170,8 @@ class RedisPresence:
 
     async def _heartbeat(self) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._key("p", "alive", self.process_id), "1", ex=HEARTBEAT_TTL)
-            pipe.sadd(self._key("p", "procs"), self.process_id)
+            pipe.set(self._process_key("alive", self.process_id), "1", ex=HEARTBEAT_TTL)
+            pipe.sadd(self._procs_key, self.process_id)
             await pipe.execute()
 
     async def _lease_loop(self) -> None:
@@ -194,27 +196,64 @@ class RedisPresence:
 
     async def reap_dead(self) -> None:
         """Remove the sockets of processes whose heartbeat expired, then announce who went offline."""
-        for raw in await self.redis.smembers(self._key("p", "procs")):
-            process = raw.decode()
-            if process != self.process_id and not await self.redis.exists(self._key("p", "alive", process)):
-                await self._reap(process)
+        others = [raw.decode() for raw in await self.redis.smembers(self._procs_key)
+                  if raw.decode() != self.process_id]
+        if others:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for process in others:
+                    pipe.exists(self._process_key("alive", process))
+                alive = await pipe.execute()
+            for process, living in zip(others, alive, strict=True):
+                if not living:
+                    await self._reap(process)
         await self._announce_owed()
 
     async def _reap(self, process: str) -> None:
-        count = await self.redis.scard(self._key("p", "proc", process))
-        await self._scripts["reap"](
-            keys=[self._key("p", "proc", process), self._key("p", "procs"), self._key("p", "online"),
-                  self._key("p", "owed")],
-            args=[process, self.prefix])
+        """Remove a process's sockets, user by user (each user's keys live in a slot of their own)."""
+        if not await self.redis.set(self._process_key("reaping", process), self.process_id, nx=True,
+                                    ex=REAP_LOCK_SECONDS):
+            return  # another process is at it
+        sids: dict[str, list[str]] = defaultdict(list)
+        for entry in await self.redis.smembers(self._process_key("proc", process)):
+            user, _, sid = entry.decode().partition("|")
+            sids[user].append(sid)
+        users = list(sids)
+        offline: list[str] = []
+        if users:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for user in users:
+                    pipe.eval(_REAP_USER, 2, *self._user_keys(user), process, *sids[user])
+                gone = await pipe.execute()
+            offline = [user for user, left in zip(users, gone, strict=True) if left]
+        # Owed before the process's list is dropped: if this reaper dies in between, the next one redoes it.
+        if offline:
+            await self.redis.sadd(self._announce_keys()[0], *offline)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user in offline:
+                pipe.zrem(self._online_key_of(user), user)
+            pipe.delete(self._process_key("proc", process))
+            pipe.srem(self._procs_key, process)
+            pipe.delete(self._process_key("reaping", process))
+            await pipe.execute()
+        count = sum(len(each) for each in sids.values())
         metrics.PRESENCE_REAPED.inc(count)
         log.info("reaped the sockets of a dead process", extra={"processId": process, "sockets": count})
 
     async def _claim(self) -> list[bytes]:
         """Take the owed announcements (and claims that ran out) of users still offline."""
         now = time.time()
-        return await self._scripts["claim"](
-            keys=[self._key("p", "owed"), self._key("p", "announcing")],
-            args=[now, now - self.claim_expires, self.prefix])
+        claimed = list(dict.fromkeys(await self.redis.eval(
+            _CLAIM, 2, *self._announce_keys(), now, now - self.claim_expires)))
+        if not claimed:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user in claimed:
+                pipe.hlen(self._user_keys(user.decode())[0])
+            sockets = await pipe.execute()
+        back = [user for user, count in zip(claimed, sockets, strict=True) if count]
+        if back:  # came back meanwhile: nothing to announce
+            await self.redis.zrem(self._announce_keys()[1], *back)
+        return [user for user, count in zip(claimed, sockets, strict=True) if not count]
 
     async def _announce_owed(self) -> None:
         """Announce every owed OFFLINE; a failed announcement is owed again, so none is ever lost."""
@@ -222,21 +261,20 @@ class RedisPresence:
         if not claimed:
             return
         users = [UUID(user.decode()) for user in claimed]
+        owed, announcing = self._announce_keys()
         try:
             if self._on_offline is not None:
                 await self._on_offline(users)
         except BaseException:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.sadd(self._key("p", "owed"), *claimed)
-                pipe.zrem(self._key("p", "announcing"), *claimed)
-                await pipe.execute()
+            await self.redis.sadd(owed, *claimed)  # owed first: at worst both owed and claimed, never neither
+            await self.redis.zrem(announcing, *claimed)
             raise
-        await self.redis.zrem(self._key("p", "announcing"), *claimed)
+        await self.redis.zrem(announcing, *claimed)
 
     async def release(self) -> None:
         """On a clean shutdown: give up this process's sockets now instead of waiting for the lease to expire."""
         await self._reap(self.process_id)
-        await self.redis.delete(self._key("p", "alive", self.process_id))
+        await self.redis.delete(self._process_key("alive", self.process_id))
         await self._announce_owed()
 
     async def close(self) -> None:
@@ -244,28 +282,42 @@ class RedisPresence:
 
     # the PresenceTracker interface
 
+    # Scripts go as EVAL (Redis caches them by digest) in pipelines: one round trip on one Redis, and on a
+    # cluster each command goes to its own node at the same time.
+
+    async def _user_script(self, script: str, user_id: UUID, *args: object, activity: float,
+                           only_if_online: bool = True) -> int:
+        """Run a script on the user's keys, and record their activity in the index that go_idle reads."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.eval(script, 2, *self._user_keys(user_id), *args)
+            # XX: only connected users are in the index; activity does not put anyone back.
+            pipe.zadd(self._online_key_of(user_id), {str(user_id): activity}, xx=only_if_online)
+            result, _ = await pipe.execute()
+        return result
+
     async def connect(self, user_id: UUID, sid: str) -> bool:
-        return bool(await self._scripts["connect"](
-            keys=[self._key("p", "sockets", user_id), self._key("p", "proc", self.process_id),
-                  self._key("p", "status", user_id), self._key("p", "online")],
-            args=[sid, self.process_id, f"{user_id}|{sid}", time.time(), str(user_id)]))
+        # Listed under the process first, so a reaper always finds the socket if this process dies.
+        await self.redis.sadd(self._process_key("proc", self.process_id), f"{user_id}|{sid}")
+        now = time.time()
+        return bool(await self._user_script(_CONNECT, user_id, sid, self.process_id, now, activity=now,
+                                            only_if_online=False))
 
     async def disconnect(self, user_id: UUID, sid: str) -> bool:
-        return bool(await self._scripts["disconnect"](
-            keys=[self._key("p", "sockets", user_id), self._key("p", "proc", self.process_id),
-                  self._key("p", "status", user_id), self._key("p", "online")],
-            args=[sid, f"{user_id}|{sid}", str(user_id)]))
+        last = bool(await self.redis.eval(_DISCONNECT, 2, *self._user_keys(user_id), sid))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.srem(self._process_key("proc", self.process_id), f"{user_id}|{sid}")
+            if last:
+                pipe.zrem(self._online_key_of(user_id), str(user_id))
+            await pipe.execute()
+        return last
 
     async def touch(self, user_id: UUID) -> bool:
-        return bool(await self._scripts["touch"](
-            keys=[self._key("p", "sockets", user_id), self._key("p", "status", user_id), self._key("p", "online")],
-            args=[time.time(), str(user_id)]))
+        now = time.time()
+        return bool(await self._user_script(_TOUCH, user_id, now, activity=now))
 
     async def set_status(self, user_id: UUID, status: str, status_text: str | None) -> PresenceState | None:
         now = time.time()
-        done = await self._scripts["set_status"](
-            keys=[self._key("p", "sockets", user_id), self._key("p", "status", user_id), self._key("p", "online")],
-            args=[status, status_text or "", now, str(user_id)])
+        done = await self._user_script(_SET_STATUS, user_id, status, status_text or "", now, activity=now)
         return PresenceState(status, status_text, now) if done else None
 
     async def states(self, user_ids: list[UUID]) -> dict[UUID, PresenceState]:
@@ -273,7 +325,7 @@ class RedisPresence:
             return {}
         async with self.redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                pipe.hgetall(self._key("p", "status", user_id))
+                pipe.hgetall(self._user_keys(user_id)[1])
             rows = await pipe.execute()
         states = {}
         for user_id, row in zip(user_ids, rows, strict=True):
@@ -285,29 +337,45 @@ class RedisPresence:
         return states
 
     async def go_idle(self, now: float) -> list[UUID]:
-        users = await self._scripts["go_idle"](keys=[self._key("p", "online")],
-                                               args=[now - IDLE_AFTER_SECONDS, self.prefix])
-        return [UUID(user.decode()) for user in users]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.zrangebyscore(self._online_key(shard), "-inf", now - IDLE_AFTER_SECONDS)
+            quiet = [user.decode() for users in await pipe.execute() for user in users]
+        if not quiet:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user in quiet:
+                pipe.eval(_GO_IDLE, 1, self._user_keys(user)[1])
+            turned = await pipe.execute()
+        return [UUID(user) for user, now_idle in zip(quiet, turned, strict=True) if now_idle]
 
 
 class RedisTyping:
-    def __init__(self, client: redis.Redis, *, prefix: str = "chat:",
+    def __init__(self, client: redis.Redis | redis.RedisCluster, *, prefix: str = "chat:",
                  expires_after: float = TYPING_EXPIRES_SECONDS) -> None:
         self.redis = client
-        self.key = prefix + "t:typing"
+        self.prefix = prefix
         self.expires_after = expires_after
-        self._expired = client.register_script(_TYPING_EXPIRED)
+
+    def _key(self, shard: int) -> str:
+        return f"{self.prefix}t:typing:{{typing-{shard}}}"
+
+    def _key_of(self, room: str) -> str:
+        return self._key(zlib.crc32(room.encode()) % SHARDS)  # not hash(): the same in every process
 
     async def start(self, room: str, user_id: UUID, now: float) -> bool:
-        return bool(await self.redis.zadd(self.key, {f"{room}|{user_id}": now + self.expires_after}))
+        return bool(await self.redis.zadd(self._key_of(room), {f"{room}|{user_id}": now + self.expires_after}))
 
     async def stop(self, room: str, user_id: UUID) -> bool:
-        return bool(await self.redis.zrem(self.key, f"{room}|{user_id}"))
+        return bool(await self.redis.zrem(self._key_of(room), f"{room}|{user_id}"))
 
     async def expired(self, now: float) -> list[tuple[str, UUID]]:
-        gone = await self._expired(keys=[self.key], args=[now])
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.eval(_TYPING_EXPIRED, 1, self._key(shard), now)
+            gone = await pipe.execute()
         pairs = []
-        for entry in gone:
+        for entry in (entry for entries in gone for entry in entries):
             room, _, user = entry.decode().rpartition("|")
             pairs.append((room, UUID(user)))
         return pairs

@@ -1,4 +1,5 @@
-"""Token buckets in Redis, shared by every process: one atomic script per hit."""
+"""Token buckets in Redis, shared by every process: one atomic script per hit, on one key (so on
+one node of a Redis Cluster)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,14 @@ return wait
 
 
 class RedisRateLimiter:
-    def __init__(self, client: redis.Redis, *, prefix: str = "chat:rl:") -> None:
+    def __init__(self, client: redis.Redis | redis.RedisCluster, *, prefix: str = "chat:rl:") -> None:
         self.prefix = prefix
-        self._hit = client.register_script(_HIT)
+        self.redis = client
 
     async def hit(self, key: str, rule: Rule) -> float | None:
         try:
-            wait_ms = await self._hit(keys=[self.prefix + key], args=[rule.burst, rule.rate, time.time()])
+            # EVAL, as every script here: Redis caches it by digest, and no node ever answers NOSCRIPT.
+            wait_ms = await self.redis.eval(_HIT, 1, self.prefix + key, rule.burst, rule.rate, time.time())
         except redis.RedisError as exc:
             # Without Redis the limit cannot be counted; letting the action through keeps the chat usable.
             log.warning("rate limiter unavailable, allowing: %s", exc)

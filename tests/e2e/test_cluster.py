@@ -8,10 +8,12 @@ import pytest
 
 from tests.support.chat import connect, nonce, send, workspace_with_channel
 from tests.support.order import SENDERS, arrivals, assert_in_order, burst
+from tests.support.redis_cluster import on_redis_and_cluster
 
 pytestmark = pytest.mark.timeout(180)
 
 
+@on_redis_and_cluster
 async def test_clients_on_different_processes_talk_to_each_other(nodes):
     first, second, third = nodes
     alice, bob, carol = await first.account("alice"), await second.account("bob"), await third.account("carol")
@@ -51,6 +53,7 @@ async def test_clients_on_different_processes_talk_to_each_other(nodes):
     assert (await d.wait_for("message:new"))["message"]["content"] == "welcome dave"
 
 
+@on_redis_and_cluster
 async def test_a_thousand_messages_through_every_process_arrive_complete_and_in_order(nodes):
     accounts = [await node.account() for node in nodes]
     room = await workspace_with_channel(nodes[0], accounts[0], *accounts[1:])
@@ -68,6 +71,7 @@ async def test_a_thousand_messages_through_every_process_arrive_complete_and_in_
         assert [m["content"] for m in received] == [f"n{i}" for i in range(1000)]
 
 
+@on_redis_and_cluster
 async def test_routing_sends_a_process_only_the_rooms_it_has_sockets_in(nodes, http):
     owner_a, owner_b = await nodes[0].account(), await nodes[1].account()
     room_a = await workspace_with_channel(nodes[0], owner_a)
@@ -93,6 +97,7 @@ async def test_thirty_two_concurrent_senders_are_watched_in_seq_order_on_one_ser
     await _concurrent_senders_are_watched_in_order(nodes)
 
 
+@on_redis_and_cluster
 async def test_thirty_two_concurrent_senders_on_three_processes_are_watched_in_seq_order(nodes):
     await _concurrent_senders_are_watched_in_order(nodes)
 

@@ -21,8 +21,10 @@ async def _wait_until(condition, timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("log_level", [
-    pytest.param(level, marks=pytest.mark.cluster(env={"LOG_LEVEL": level})) for level in ("INFO", "DEBUG")])
+@pytest.mark.parametrize(("log_level", "redis_backend"), [
+    pytest.param(level, backend, marks=pytest.mark.cluster(env={"LOG_LEVEL": level}))
+    for level, backend in (("INFO", "redis"), ("DEBUG", "redis"), ("INFO", "redis_cluster"))],
+    indirect=["redis_backend"])
 async def test_a_killed_process_leaves_nobody_online_and_its_clients_catch_up_elsewhere(cluster, nodes, log_level):
     watcher_account, victim_account = await nodes[0].account(), await nodes[1].account()
     room = await workspace_with_channel(nodes[0], watcher_account, victim_account)

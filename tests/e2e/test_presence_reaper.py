@@ -7,14 +7,18 @@ import asyncio
 import uuid
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from chatserver.presence.redis import RedisPresence
+from tests.support.redis_cluster import on_redis_and_cluster
+
+pytestmark = on_redis_and_cluster
 
 
 @pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
+async def redis(redis_env):
+    url = redis_env["REDIS_URL"]
+    client = RedisCluster.from_url(url) if redis_env.get("REDIS_CLUSTER") else Redis.from_url(url)
     yield client
     await client.aclose()
 
@@ -36,7 +40,7 @@ async def _a_dead_process_with(redis: Redis, user: uuid.UUID) -> None:
     dead = RedisPresence(redis)
     await dead._heartbeat()
     await dead.connect(user, "sid-1")
-    await redis.delete(dead._key("p", "alive", dead.process_id))  # its lease ran out: it was killed
+    await redis.delete(dead._process_key("alive", dead.process_id))  # its lease ran out: it was killed
 
 
 async def test_an_announcement_that_failed_is_made_by_the_next_round(redis):
@@ -91,7 +95,7 @@ async def test_a_user_who_came_back_is_not_announced_offline(redis):
 
 
 async def _dead_process_id(redis: Redis, alive: RedisPresence) -> str:
-    for raw in await redis.smembers("chat:p:procs"):
+    for raw in await redis.smembers(alive._procs_key):
         if raw.decode() != alive.process_id:
             return raw.decode()
     raise AssertionError("no dead process")

@@ -23,11 +23,13 @@ def redis_binary() -> str | None:
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
+        """`args`: more redis-server options, such as those of a cluster node."""
         binary = redis_binary()
         if binary is None:
             raise RuntimeError("no redis-server: run scripts/bootstrap --test")
         self.binary = binary
+        self.args = args
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="chatredis-"))
         self.process: subprocess.Popen | None = None
@@ -39,7 +41,7 @@ class RedisServer:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
+             "--dir", str(self.dir), *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -55,5 +57,12 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def kill(self) -> None:
+        """As a crashed machine: no goodbye to the clients or the rest of a cluster."""
+        if self.process is not None:
+            self.process.kill()
             self.process.wait(10)
             self.process = None
