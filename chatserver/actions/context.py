@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from uuid import UUID
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from chatserver.broker import Broker, Event
 from chatserver.db import Database, open_transaction
@@ -34,7 +34,7 @@ class Services:
     limiter: RateLimiter
     files: FileStore
     passwords: Passwords
-    redis: Redis | None = None  # set when several processes share state through Redis
+    redis: Redis | RedisCluster | None = None  # set when several processes share state through Redis
     writes: GroupCommit = field(default_factory=GroupCommit)  # concurrent writes to one stream, batched
 
     async def limit(self, action: str, key: object, rule: Rule) -> None:
