@@ -1,4 +1,5 @@
-"""Periodic tasks: idempotent work on a timer (daily activity summaries), apart from job postings.
+"""Periodic tasks: idempotent work on a timer (daily activity summaries, marketplace listing expiry),
+apart from job postings.
 
 Web processes run them every PERIODIC_JOBS_INTERVAL seconds (chatserver/app.py); `chatserver
 worker` runs them in a process of its own. Each task is idempotent, so several processes running
@@ -11,13 +12,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from chatserver.actions import activity
+from chatserver.actions import activity, marketplace
 from chatserver.actions.context import Services
 from chatserver.errors import ApiError
 
 log = logging.getLogger(__name__)
 
-PERIODIC_TASKS: list[Callable[[Services], Awaitable[None]]] = [activity.summarise_recent_days]
+PERIODIC_TASKS: list[Callable[[Services], Awaitable[None]]] = [activity.summarise_recent_days,
+                                                              marketplace.expire_listings]
 
 
 async def run_once(svc: Services) -> None:

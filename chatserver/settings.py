@@ -208,7 +208,7 @@ class Settings:
         "INVITE_LINK_TTL", _int_in(60, 365 * 86400), str(7 * 86400), "Seconds an invite link stays usable.")
     periodic_jobs_interval: int = _env(
         "PERIODIC_JOBS_INTERVAL", _int_in(0, 7 * 86400), "3600",
-        "Seconds between runs of the periodic tasks (daily activity summaries); 0 turns them off.")
+        "Seconds between runs of the periodic tasks (daily activity summaries, marketplace listing expiry); 0 turns them off.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -200,6 +200,13 @@ SEED_SYSTEMS = {
         "activity": "Activity logs, sessions, page views, feature usage and daily summaries.",
         "forms": "Uploads, premium interest, API access requests and archive cards.",
     },
+    "SmileFactory": {
+        "events": "Events with capacity, a waitlist promoted in order, RSVPs with roles, and check-in.",
+        "posts": "Posts with ranked full-text search, tags and visibility; likes, views, shares, and "
+                 "comments threaded to any depth.",
+        "marketplace": "Listings with a price, views and an expiry; transactions initiated → negotiating → "
+                       "agreed → completed (or cancelled), each step by the party allowed it, one sale per listing.",
+    },
 }
 
 

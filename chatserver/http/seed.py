@@ -13,10 +13,14 @@ from chatserver.http import (
     forms,
     invites,
     jobs,
+    marketplace,
     planner,
+    posts,
     skills,
+    smilefactory_events,
     typed_messages,
 )
 
 SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, ai_chats, documents, skills, jobs,
-                    planner, activity, forms]
+                    planner, activity, forms, smilefactory_events, posts,
+                    marketplace]

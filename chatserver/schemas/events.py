@@ -19,7 +19,9 @@ from chatserver.errors import HTTP_STATUS
 from chatserver.schemas.base import WireModel
 from chatserver.schemas.connections import ConnectionMessageOut, NotificationOut
 from chatserver.schemas.conversations import ChannelReadOut, Presence, Ready
+from chatserver.schemas.marketplace import TransactionChangedEvent
 from chatserver.schemas.messages import MessageOut, Reaction
+from chatserver.schemas.smilefactory_events import EventChangedEvent, EventPromotedEvent
 from chatserver.schemas.typed_messages import TypedMessageOut
 from chatserver.schemas.workspaces import Channel, Member, Workspace
 
@@ -268,3 +270,19 @@ ERROR = _declare("error", ErrorEvent, "The error of an event sent without an ack
 
 # A new message's event, by the kind of its stream.
 NEW_MESSAGE = {"channel": MESSAGE_NEW, "conversation": DM_NEW}
+
+# SmileFactory events (actions/smilefactory_events.py).
+EVENT_AUDIENCE = "the event's organiser and everyone with an RSVP that is not `declined`"
+EVENT_UPDATED = _declare("event:updated", EventChangedEvent, "SmileFactory: an event you organise or RSVPed to "
+                         "changed (its time, place, capacity or anything else); `changed` names the fields.",
+                         EVENT_AUDIENCE)
+EVENT_CANCELLED = _declare("event:cancelled", EventChangedEvent, "SmileFactory: an event you organise or RSVPed to "
+                           "was cancelled.", EVENT_AUDIENCE)
+EVENT_PROMOTED = _declare("event:promoted", EventPromotedEvent, "SmileFactory: a place freed up and you moved "
+                          "from the waitlist to `confirmed`.", "the promoted person's sockets")
+
+# SmileFactory marketplace (actions/marketplace.py).
+MARKETPLACE_TRANSACTION = _declare("marketplace:transaction", TransactionChangedEvent, "SmileFactory: a "
+                                   "marketplace transaction you are party to was started or moved a step, "
+                                   "including its cancellation when the listing sold, expired or was removed.",
+                                   "the buyer's and the seller's sockets")

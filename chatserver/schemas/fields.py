@@ -133,3 +133,15 @@ def _time_text(value: Any) -> Any:
 TimeOfDay = Annotated[time, BeforeValidator(_time_text), AfterValidator(_naive_time), WithJsonSchema({
     "type": "string", "pattern": TIME_OF_DAY_PATTERN,
     "description": "A time of day, HH:MM or HH:MM:SS[.ffffff], without a UTC offset."})]
+
+
+def money(precision: int) -> Any:
+    """An amount of at least 0 as a decimal string with at most two decimals, as numeric(precision, 2)
+    holds it (a JSON number would be rounded on the way)."""
+    return Annotated[str, Field(pattern=f"^(0|[1-9][0-9]{{0,{precision - 3}}})(\\.[0-9]{{1,2}})?$",
+                                max_length=precision + 1, examples=["25.00"],
+                                description="A decimal amount of at least 0 with at most two decimals, such as "
+                                            "`\"25.00\"`.")]
+
+
+Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code, such as `USD`.")]

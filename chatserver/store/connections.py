@@ -14,6 +14,14 @@ _NOTIFICATION = ("id, user_id, type, title, message, related_user_id, related_co
 _MESSAGE = "id, sender_id, receiver_id, message, is_read, created_at, updated_at"
 
 
+def connected(a: str, b: str) -> str:
+    """SQL for "the people `a` and `b` (SQL expressions of the calling query) hold an accepted
+    connection": the one definition of a connections-only audience (posts, events)."""
+    return ("EXISTS (SELECT 1 FROM connections k WHERE k.status = 'accepted'"
+            f" AND LEAST(k.sender_id, k.receiver_id) = LEAST({a}, {b})"
+            f" AND GREATEST(k.sender_id, k.receiver_id) = GREATEST({a}, {b}))")
+
+
 class AlreadyConnected(Exception):
     pass
 

@@ -71,10 +71,11 @@ def test_chat_tags_come_first_then_the_seed_features_by_seed_system(document):
     names = [tag["name"] for tag in document["tags"]]
     assert names[:7] == ["auth", "account", "workspaces", "channels", "messages", "conversations", "attachments"]
     seeds = names[7:]
-    assert seeds and all(re.match(r"(GrowCommunity|Career platform): ", name) for name in seeds), seeds
-    assert seeds == sorted(seeds, key=lambda name: not name.startswith("GrowCommunity"))  # grouped
+    assert seeds and all(re.match(r"(GrowCommunity|Career platform|SmileFactory): ", name) for name in seeds), seeds
+    systems = ["GrowCommunity", "Career platform", "SmileFactory"]
+    assert seeds == sorted(seeds, key=lambda name: systems.index(name.split(":")[0]))  # grouped
     assert all(tag.get("description") for tag in document["tags"])
-    assert [group["name"] for group in document["x-tagGroups"]] == ["Chat", "GrowCommunity", "Career platform"]
+    assert [group["name"] for group in document["x-tagGroups"]] == ["Chat", *systems]
     # Every operation's tag is listed, and the document lists the operations in tag order.
     order = [operation["tags"][0] for _, operation in _operations(document)]
     assert set(order) <= set(names)
