@@ -1,5 +1,10 @@
 """Connections (pending, accepted, rejected; one per pair), their notifications, delivered
-live as `notification:new`, and direct messages, allowed only between accepted connections."""
+live as `notification:new`, and direct messages, allowed only between accepted connections.
+
+Blocks (SmileFactory): a person blocks another, replacing the pair's connection; a block between two
+people hides each one's profile, posts, comments and events from the other and refuses connection
+requests and direct messages (connection messages and the realtime core's conversations) both
+ways. Unblocking removes the block and restores nothing."""
 
 from __future__ import annotations
 
@@ -37,20 +42,29 @@ from chatserver.store.generic import AnyOf, UserIs
 PARTIES = AnyOf((UserIs("sender_id"), UserIs("receiver_id")))
 
 
+async def refuse_if_blocked(conn: asyncpg.Connection, one: UUID, other: UUID, what: str) -> None:
+    """`forbidden` when either person has blocked the other; `what` names what the block refuses."""
+    if await connections.is_blocked(conn, one, other):
+        raise forbidden(f"{what} refused: one of you has blocked the other")
+
+
 @dataclass(frozen=True)
 class ConnectionPolicy(Policy):
     """Seen by both people; either may remove it, except that a rejection stays until the
-    person who rejected removes it (so it cannot be asked again at once)."""
+    person who rejected removes it (so it cannot be asked again at once). A block is seen by its
+    blocker only and removed by unblocking."""
 
     admin_sees_all: bool = False
 
     def member_scope(self, principal: Principal) -> Any:
-        return PARTIES
+        return connections.VisibleConnection()
 
     async def check_change(self, conn: asyncpg.Connection, principal: Principal, row: Mapping[str, Any],
                            op: str) -> None:
         if op != "delete":
             raise forbidden("use accept or reject")
+        if row["status"] == "blocked":
+            raise forbidden("a block is removed with DELETE /api/v1/users/{id}/block")
         if row["status"] == "rejected" and row["receiver_id"] != principal.user_id and not principal.is_admin:
             raise forbidden("a rejected request is removed by the person who rejected it")
 
@@ -84,6 +98,8 @@ async def request(svc: Services, principal: Principal, body: ConnectionIn) -> UU
         raise invalid({"receiverId": "you cannot connect to yourself"})
     async with svc.db.transaction("request_connection") as conn:
         await access.active_user(conn, body.receiver_id)
+        await connections.lock_pair(conn, principal.user_id, body.receiver_id)
+        await refuse_if_blocked(conn, principal.user_id, body.receiver_id, "connection requests")
         try:
             connection_id = await connections.request(conn, principal.user_id, body.receiver_id, body.message)
         except connections.AlreadyConnected:
@@ -105,7 +121,8 @@ async def answer(svc: Services, principal: Principal, connection_id: UUID, accep
     status = "accepted" if accept else "rejected"
     async with svc.db.transaction("answer_connection") as conn:
         row = await connections.lock(conn, connection_id)
-        if row is None or principal.user_id not in (row["sender_id"], row["receiver_id"]):
+        if row is None or principal.user_id not in (row["sender_id"], row["receiver_id"]) or (
+                row["status"] == "blocked" and row["sender_id"] != principal.user_id):
             raise not_found("connection")
         if row["receiver_id"] != principal.user_id:
             raise forbidden("only the person asked may answer a request")
@@ -128,6 +145,7 @@ async def read_all_notifications(svc: Services, principal: Principal) -> ReadAll
 
 async def send_message(svc: Services, principal: Principal, body: ConnectionMessageIn) -> ConnectionMessageOut:
     async with svc.db.transaction("send_connection_message") as conn:
+        await refuse_if_blocked(conn, principal.user_id, body.receiver_id, "messages")
         connection = await connections.between(conn, principal.user_id, body.receiver_id)
         if connection is None or connection["status"] != "accepted" or body.receiver_id == principal.user_id:
             raise forbidden("you can only message people you are connected with")
@@ -151,3 +169,19 @@ async def mark_message_read(svc: Services, principal: Principal, message_id: UUI
     if row is None:
         raise not_found("message")
     return ConnectionMessageOut.from_row(row)
+
+
+async def block(svc: Services, principal: Principal, user_id: UUID) -> UUID:
+    """Block someone: their connection with the caller, if any, goes; blocking twice is blocking once."""
+    if user_id == principal.user_id:
+        raise invalid({"userId": "you cannot block yourself"})
+    async with svc.db.transaction("block_user") as conn:
+        await access.active_user(conn, user_id)
+        await connections.lock_pair(conn, principal.user_id, user_id)
+        return (await connections.block(conn, principal.user_id, user_id))["id"]
+
+
+async def unblock(svc: Services, principal: Principal, user_id: UUID) -> None:
+    """Remove the caller's block of someone (if there is one); their own block of the caller stays."""
+    async with svc.db.transaction("unblock_user") as conn:
+        await connections.unblock(conn, principal.user_id, user_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from chatserver.actions import access
+from chatserver.actions.connections import refuse_if_blocked
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import conversation_view
 from chatserver.broker import rooms
@@ -22,11 +23,13 @@ from chatserver.store import conversations, workspaces
 
 
 async def open_with(svc: Services, principal: Principal, user_id: UUID) -> Conversation:
-    """Find or create the caller's conversation with `user_id`; people must share a workspace to start one."""
+    """Find or create the caller's conversation with `user_id`; people must share a workspace to start one,
+    and a block between them refuses it (an existing conversation's history stays readable by id)."""
     if user_id == principal.user_id:
         raise invalid({"userId": "a conversation needs another person"})
     async with svc.db.transaction("open_conversation") as conn:
         await access.active_user(conn, user_id)
+        await refuse_if_blocked(conn, principal.user_id, user_id, "direct messages")
         row, created = await conversations.find_or_create(conn, principal.user_id, user_id)
         if created and user_id not in await workspaces.users_sharing_with(conn, principal.user_id):
             raise forbidden("you can only message people who share a workspace with you")

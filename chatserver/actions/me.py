@@ -6,8 +6,9 @@ from uuid import UUID
 
 from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
+from chatserver.errors import not_found
 from chatserver.schemas.accounts import Me, MeUpdateIn, PublicUser, SessionList, SessionOut
-from chatserver.store import sessions, users
+from chatserver.store import connections, sessions, users
 
 
 async def get_me(svc: Services, principal: Principal) -> Me:
@@ -23,8 +24,12 @@ async def update_me(svc: Services, principal: Principal, body: MeUpdateIn) -> Me
 
 
 async def get_user(svc: Services, principal: Principal, user_id: UUID) -> PublicUser:
+    """A person's public profile; to someone they blocked or who blocked them, they do not exist."""
     async with svc.db.connection() as conn:
-        return PublicUser.from_row(await access.active_user(conn, user_id))
+        user = await access.active_user(conn, user_id)
+        if await connections.is_blocked(conn, principal.user_id, user_id):
+            raise not_found("user")
+        return PublicUser.from_row(user)
 
 
 async def list_sessions(svc: Services, principal: Principal) -> SessionList:

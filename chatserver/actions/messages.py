@@ -45,6 +45,7 @@ from chatserver.schemas.messages import (
 from chatserver.store import attachments, messages
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
+BLOCKED_DM = "direct messages refused: one of you has blocked the other"
 
 
 def _check_content(svc: Services, content: str, attachment_ids: list[UUID]) -> None:
@@ -96,16 +97,20 @@ async def _post_together(svc: Services, ref: StreamRef, posts: list[_Post]) -> l
     metrics.GROUP_COMMITS.labels("post_messages").observe(len(posts))
     names = [sorted({name.lower().rstrip(".") for name in MENTION.findall(post.content)})
              if ref.kind == "channel" else [] for post in posts]
-    async with svc.db.transaction("post_messages", one_statement=True) as conn:
-        rows = await messages.post_many(conn, **ref.ids(), posts=posts, mention_names=names)
-        results: list[Posted | None] = [None] * len(posts)
-        for ordinal, is_new, mentioned, row in rows:  # in seq order, as their events go out
-            if is_new:
-                message = Message.from_row(row, reactions=[], attachments=[], mentions=mentioned)
-                svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row, new=True))
-                results[ordinal] = (message, True)
-            else:  # a retry: the first message is the answer, and nothing new is broadcast
-                results[ordinal] = (await message_view(conn, row), False)
+    try:
+        async with svc.db.transaction("post_messages", one_statement=True) as conn:
+            rows = await messages.post_many(conn, **ref.ids(), posts=posts, mention_names=names)
+            results: list[Posted | None] = [None] * len(posts)
+            for ordinal, is_new, mentioned, row in rows:  # in seq order, as their events go out
+                if is_new:
+                    message = Message.from_row(row, reactions=[], attachments=[], mentions=mentioned)
+                    svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row,
+                                                        new=True))
+                    results[ordinal] = (message, True)
+                else:  # a retry: the first message is the answer, and nothing new is broadcast
+                    results[ordinal] = (await message_view(conn, row), False)
+    except messages.Blocked:  # a block in a direct conversation: each message is answered on its own
+        return [None] * len(posts)
     return results
 
 
@@ -133,6 +138,8 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post:
                 root_row = await messages.by_id(conn, parent_id)
                 root = MessageOut(message=await message_view(conn, root_row))
                 svc.publish_after_commit(ref.change(MESSAGE_UPDATED, root, root_row))
+    except messages.Blocked:
+        raise forbidden(BLOCKED_DM) from None
     except messages.DuplicateNonce:
         # A retry: the unique (sender, nonce) refused it and the rollback took back its counters.
         async with svc.db.connection() as conn:

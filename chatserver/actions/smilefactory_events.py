@@ -17,6 +17,7 @@ import asyncpg
 from pydantic.alias_generators import to_camel
 
 from chatserver.actions import access
+from chatserver.actions.connections import refuse_if_blocked
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import rooms
 from chatserver.errors import conflict, forbidden, invalid, not_found
@@ -258,6 +259,7 @@ async def set_attendee(svc: Services, principal: Principal, event_id: UUID, user
         if event["status"] in ("cancelled", "completed"):
             raise conflict(f"the event is {event['status']}", reason=f"event_{event['status']}")
         await access.active_user(conn, user_id)
+        await refuse_if_blocked(conn, event["organizer_id"], user_id, "invitations")  # an RSVP would show the event
         await store.invite(conn, event_id, user_id, body.role, principal.user_id)
         return await _render_attendee(conn, event_id, user_id)
 

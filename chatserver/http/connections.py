@@ -7,7 +7,7 @@ from uuid import UUID
 
 from chatserver.actions import connections, resources
 from chatserver.actions.policies import Owned
-from chatserver.http.api import Api, Context
+from chatserver.http.api import Api, Context, Reply
 from chatserver.http.resources import Col, Resource, mount, server
 from chatserver.schemas.base import WireModel
 from chatserver.schemas.connections import (
@@ -28,7 +28,8 @@ TAGS = ("connections",)
 connection_rows = mount(api, Resource(
     path="connections", model="Connection", table="connections", tag=TAGS[0],
     policy=connections.ConnectionPolicy(), ops=frozenset({"list", "get", "delete"}),
-    description="A connection between two people: pending until the receiver accepts or rejects it.",
+    description="A connection between two people: pending until the receiver accepts or rejects it; or a block "
+                "(status `blocked`, sender the blocker), which only the blocker sees.",
     columns=(
         server("id", UUID),
         server("sender_id", UUID, filter=True),
@@ -46,9 +47,25 @@ async def _connection(ctx: Context, connection_id: UUID) -> WireModel:
 
 
 @api.post("/connections", summary="Ask someone to connect; they are notified", tags=TAGS, body=ConnectionIn,
-          response=connection_rows.out, status=201, errors=("not_found", "conflict"))
+          response=connection_rows.out, status=201, errors=("not_found", "forbidden", "conflict"))
 async def request_connection(ctx: Context, body: ConnectionIn) -> WireModel:
     return await _connection(ctx, await connections.request(ctx.svc, ctx.user, body))
+
+
+@api.put("/users/{userId}/block", summary="Block someone (again changes nothing)", tags=TAGS,
+         response=connection_rows.out, errors=("not_found",))
+async def block_user(ctx: Context, userId: UUID) -> WireModel:  # noqa: N803 - the path's name
+    """Their connection with you, if any, is removed. Until you unblock them, neither of you sees the other's
+    profile, posts, comments or events, and connection requests and direct messages between you are refused
+    both ways. The block is a connection with status `blocked` that only you see."""
+    return await _connection(ctx, await connections.block(ctx.svc, ctx.user, userId))
+
+
+@api.delete("/users/{userId}/block", summary="Unblock someone (restores nothing; unblocking twice is fine)",
+            tags=TAGS, status=204)
+async def unblock_user(ctx: Context, userId: UUID) -> Reply:  # noqa: N803 - the path's name
+    await connections.unblock(ctx.svc, ctx.user, userId)
+    return Reply(None, status=204)
 
 
 @api.post("/connections/{id}/accept", summary="Accept a connection request", tags=TAGS,

@@ -190,7 +190,8 @@ SEED_SYSTEMS = {
         "profiles": "User profiles: the person behind an account.",
     },
     "Career platform": {
-        "connections": "Connection requests between people, their notifications and messages.",
+        "connections": "Connection requests between people, their notifications and messages, and blocking "
+                       "(SmileFactory's `blocked` connections).",
         "anonymous feed": "Anonymous posts, comments and likes.",
         "ai chat": "Chats with an AI assistant, their messages and votes.",
         "documents": "Versioned documents and suggestions on them.",
@@ -201,11 +202,15 @@ SEED_SYSTEMS = {
         "forms": "Uploads, premium interest, API access requests and archive cards.",
     },
     "SmileFactory": {
+        "typed profiles": "Typed profiles (innovator, business investor, mentor): draft or active, public, "
+                          "connections only or private, with a completion percentage.",
         "events": "Events with capacity, a waitlist promoted in order, RSVPs with roles, and check-in.",
         "posts": "Posts with ranked full-text search, tags and visibility; likes, views, shares, and "
                  "comments threaded to any depth.",
         "marketplace": "Listings with a price, views and an expiry; transactions initiated → negotiating → "
                        "agreed → completed (or cancelled), each step by the party allowed it, one sale per listing.",
+        "groups": "Public, private or hidden groups, open, by approval or by invite code, with a member cap, "
+                  "roles, bans, and a chat channel of the realtime core for their members.",
     },
 }
 

@@ -16,11 +16,13 @@ from chatserver.http import (
     marketplace,
     planner,
     posts,
+    profiles,
     skills,
     smilefactory_events,
+    smilefactory_groups,
     typed_messages,
 )
 
 SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, ai_chats, documents, skills, jobs,
                     planner, activity, forms, smilefactory_events, posts,
-                    marketplace]
+                    marketplace, smilefactory_groups, profiles]

@@ -11,7 +11,7 @@ from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import Content, text
 from chatserver.schemas.pagination import Page, PageQuery
 
-ConnectionStatus = Literal["pending", "accepted", "rejected"]
+ConnectionStatus = Literal["pending", "accepted", "rejected", "blocked"]
 NotificationType = Literal["connection_request", "connection_accepted", "connection_rejected"]
 
 

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 
 WorkspaceRole = Literal["OWNER", "ADMIN", "MODERATOR", "MEMBER", "GUEST"]  # also a channel member's role
 CommunityRole = Literal["member", "moderator", "admin", "owner"]
+GroupRole = Literal["member", "moderator", "admin"]  # SmileFactory groups (sql/032)
 
 
 class Ladder:
@@ -30,3 +31,4 @@ class Ladder:
 
 WORKSPACE_ROLES = Ladder(reversed(get_args(WorkspaceRole)))
 COMMUNITY_ROLES = Ladder(get_args(CommunityRole))
+GROUP_ROLES = Ladder(get_args(GroupRole))

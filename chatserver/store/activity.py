@@ -24,7 +24,7 @@ SELECT $1::date,
     (SELECT count(*) FROM user_activity_logs WHERE created_at >= $2 AND created_at < $3)
       + (SELECT count(*) FROM feature_usage WHERE created_at >= $2 AND created_at < $3),
     (SELECT count(*) FROM users WHERE created_at >= $2 AND created_at < $3),
-    (SELECT count(*) FROM connections WHERE created_at >= $2 AND created_at < $3),
+    (SELECT count(*) FROM connections WHERE status <> 'blocked' AND created_at >= $2 AND created_at < $3),
     (SELECT count(*) FROM anonymous_posts WHERE created_at >= $2 AND created_at < $3)
       + (SELECT count(*) FROM community_posts WHERE created_at >= $2 AND created_at < $3),
     (SELECT count(*) FROM job_applications WHERE created_at >= $2 AND created_at < $3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -22,6 +23,53 @@ def connected(a: str, b: str) -> str:
             f" AND GREATEST(k.sender_id, k.receiver_id) = GREATEST({a}, {b}))")
 
 
+def blocked(a: str, b: str) -> str:
+    """SQL for "one of the people `a` and `b` (SQL expressions of the calling query) has blocked the
+    other": the one definition of a block (sql/031's `blocked_between`, which its trigger on direct
+    messages also asks), used wherever a block hides content or refuses a request."""
+    return f"blocked_between({a}, {b})"
+
+
+async def is_blocked(conn: asyncpg.Connection, one: UUID, other: UUID) -> bool:
+    return await conn.fetchval(f"SELECT {blocked('$1::uuid', '$2::uuid')}", one, other)
+
+
+@dataclass(frozen=True)
+class VisibleConnection:
+    """The scope of /connections: the pair's connection for both people, a block for its blocker only
+    (the blocked person learns of it only when a request or message is refused)."""
+
+    def sql(self, alias: str, user_id: UUID, p: Params) -> str:
+        me = p(user_id)
+        return f"({alias}.sender_id = {me} OR ({alias}.receiver_id = {me} AND {alias}.status <> 'blocked'))"
+
+
+async def lock_pair(conn: asyncpg.Connection, one: UUID, other: UUID) -> None:
+    """Serialise what changes a pair's connections (a request, a block) until the transaction ends."""
+    low, high = sorted((one, other))
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || $2::uuid::text, 31))",
+                       low, high)
+
+
+async def block(conn: asyncpg.Connection, blocker_id: UUID, blocked_id: UUID) -> asyncpg.Record:
+    """Replace the pair's connection (if any), and the notifications about it, with the blocker's block;
+    blocking again changes nothing. The caller holds the pair's lock."""
+    await conn.execute(
+        "WITH replaced AS (DELETE FROM connections WHERE status <> 'blocked'"
+        " AND LEAST(sender_id, receiver_id) = LEAST($1::uuid, $2::uuid)"
+        " AND GREATEST(sender_id, receiver_id) = GREATEST($1::uuid, $2::uuid) RETURNING id)"
+        " DELETE FROM notifications WHERE related_connection_id IN (SELECT id FROM replaced)", blocker_id, blocked_id)
+    return await conn.fetchrow(
+        "INSERT INTO connections (sender_id, receiver_id, status) VALUES ($1, $2, 'blocked')"
+        " ON CONFLICT (sender_id, receiver_id) DO UPDATE SET updated_at = connections.updated_at"
+        " RETURNING id", blocker_id, blocked_id)
+
+
+async def unblock(conn: asyncpg.Connection, blocker_id: UUID, blocked_id: UUID) -> None:
+    await conn.execute("DELETE FROM connections WHERE sender_id = $1 AND receiver_id = $2 AND status = 'blocked'",
+                       blocker_id, blocked_id)
+
+
 class AlreadyConnected(Exception):
     pass
 
@@ -38,10 +86,10 @@ async def request(conn: asyncpg.Connection, sender_id: UUID, receiver_id: UUID, 
 
 
 async def between(conn: asyncpg.Connection, one: UUID, other: UUID) -> asyncpg.Record | None:
-    """The pair's connection, whichever of them asked."""
+    """The pair's connection, whichever of them asked (not a block: see `blocked`)."""
     return await conn.fetchrow(
         "SELECT id, sender_id, receiver_id, status FROM connections"
-        " WHERE LEAST(sender_id, receiver_id) = LEAST($1::uuid, $2::uuid)"
+        " WHERE status <> 'blocked' AND LEAST(sender_id, receiver_id) = LEAST($1::uuid, $2::uuid)"
         " AND GREATEST(sender_id, receiver_id) = GREATEST($1::uuid, $2::uuid)", one, other)
 
 

@@ -31,6 +31,14 @@ class DuplicateNonce(Exception):
     pass
 
 
+class Blocked(Exception):
+    """A direct message between two people one of whom blocked the other (sql/031's trigger)."""
+
+
+def _refused_by_block(exc: asyncpg.CheckViolationError) -> bool:
+    return exc.constraint_name == "direct_messages_not_blocked"
+
+
 async def post(conn: asyncpg.Connection, *, channel_id: UUID | None, conversation_id: UUID | None,
                user_id: UUID, content: str, type: str, parent_id: UUID | None, nonce: str,
                mentions: Sequence[UUID], attachment_ids: Sequence[UUID]) -> asyncpg.Record:
@@ -44,6 +52,10 @@ async def post(conn: asyncpg.Connection, *, channel_id: UUID | None, conversatio
         if exc.constraint_name == "messages_user_id_nonce_key":
             raise DuplicateNonce from None
         raise
+    except asyncpg.CheckViolationError as exc:
+        if _refused_by_block(exc):
+            raise Blocked from None
+        raise
 
 
 async def post_many(conn: asyncpg.Connection, *, channel_id: UUID | None, conversation_id: UUID | None,
@@ -51,15 +63,22 @@ async def post_many(conn: asyncpg.Connection, *, channel_id: UUID | None, conver
                                                                                       asyncpg.Record]]:
     """Post plain messages (each with user_id, content, type, nonce) in one statement, numbered in the
     order given. Returns (index in `posts`, is new, mentioned user ids, message) for each one taken:
-    a retried nonce is not new; a sender who may not post here is left out."""
+    a retried nonce is not new; a sender who may not post here is left out. A block between a direct
+    conversation's two people refuses the whole batch (`Blocked`)."""
     mention_index = [i + 1 for i, names in enumerate(mention_names) for _ in names]
     mention_name = [name for names in mention_names for name in names]
-    rows = await conn.fetch(
-        f"""SELECT b.ordinal, b.is_new, b.mentioned, {COLUMNS}
-            FROM chat_post_messages($1, $2, $3, $4, $5, $6, $7, $8) AS b CROSS JOIN LATERAL (SELECT (b.message).*) AS m""",
-        channel_id, conversation_id, [post.user_id for post in posts], [post.content for post in posts],
-        [post.type for post in posts], [post.nonce for post in posts], mention_index, mention_name,
-    )
+    try:
+        rows = await conn.fetch(
+            f"""SELECT b.ordinal, b.is_new, b.mentioned, {COLUMNS}
+                FROM chat_post_messages($1, $2, $3, $4, $5, $6, $7, $8) AS b
+                CROSS JOIN LATERAL (SELECT (b.message).*) AS m""",
+            channel_id, conversation_id, [post.user_id for post in posts], [post.content for post in posts],
+            [post.type for post in posts], [post.nonce for post in posts], mention_index, mention_name,
+        )
+    except asyncpg.CheckViolationError as exc:
+        if _refused_by_block(exc):
+            raise Blocked from None
+        raise
     return [(row["ordinal"] - 1, row["is_new"], list(row["mentioned"]), row) for row in rows]
 
 

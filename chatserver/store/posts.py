@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.connections import connected
+from chatserver.store.connections import blocked, connected
 from chatserver.store.params import Params, where
 
 POST_FIELDS = frozenset({"title", "content", "post_type", "category", "tags", "visibility", "status",
@@ -34,10 +34,11 @@ POST_FILTERS = {
 def may_see(viewer: str, author: str, visibility: str = "'public'") -> str:
     """The condition under which `viewer` may see what `author` made for this audience: the one
     place that decides it, for posts (with their visibility) and comments (whose audience is
-    their post's, so only the author matters here). Blocking belongs here when it comes.
-    Arguments are SQL expressions of the query that uses it."""
-    return (f"({author} = {viewer} OR {visibility} = 'public'"
-            f" OR ({visibility} = 'connections' AND {connected(f'{viewer}::uuid', author)}))")
+    their post's, so only the author matters here). A block between the two, either way round,
+    hides everything the author made from the viewer. Arguments are SQL expressions of the query
+    that uses it."""
+    return (f"({author} = {viewer} OR (NOT {blocked(f'{viewer}::uuid', author)} AND ({visibility} = 'public'"
+            f" OR ({visibility} = 'connections' AND {connected(f'{viewer}::uuid', author)}))))")
 
 
 # The viewer's own posts in every status; others' once published, to the audience they chose.

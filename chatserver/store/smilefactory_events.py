@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.connections import connected
+from chatserver.store.connections import blocked, connected
 from chatserver.store.params import Params, where
 
 EVENT_FIELDS = frozenset({
@@ -29,9 +29,11 @@ _EVENT = """SELECT e.*, (SELECT count(*) FROM event_attendees w WHERE w.event_id
 # Who may see an event ($1 the viewer, $2 whether they are a platform admin): the organiser and
 # anyone with an RSVP row always; others a published (or past) event that is public, or
 # members_only when they are connected to the organiser. Private events are for invited people.
+# A block between the viewer and the organiser hides the organiser's events, as it hides their posts;
+# an RSVP made before the block still shows its event (to cancel it; the organiser may remove it).
 _VISIBLE = f"""($2 OR e.organizer_id = $1
                OR EXISTS (SELECT 1 FROM event_attendees mine WHERE mine.event_id = e.id AND mine.user_id = $1)
-               OR (e.status <> 'draft'
+               OR (e.status <> 'draft' AND NOT {blocked('e.organizer_id', '$1')}
                    AND (e.visibility = 'public'
                         OR (e.visibility = 'members_only' AND {connected('e.organizer_id', '$1')}))))"""
 

@@ -47,7 +47,7 @@ async def test_the_http_api_page_renders_searches_and_tries_calls_with_a_token(s
     assert "Post a message" in await post.inner_text()
 
     # The search box finds operations by words of their summary or path.
-    await page.fill(".operation-filter-input", "invite code")
+    await page.fill(".operation-filter-input", "workspace with its invite code")
     join = page.locator(".opblock", has=page.locator("[data-path='/api/v1/workspaces/join']"))
     await join.wait_for()
     await expect(page.locator(".opblock-tag")).to_have_count(1)  # only workspaces has a match
