@@ -1,5 +1,5 @@
-"""Periodic tasks: idempotent work on a timer (daily activity summaries, marketplace listing expiry),
-apart from job postings.
+"""Periodic tasks: idempotent work on a timer (daily activity summaries, marketplace listing expiry,
+expired AI context purge), apart from job postings.
 
 Web processes run them every PERIODIC_JOBS_INTERVAL seconds (chatserver/app.py); `chatserver
 worker` runs them in a process of its own. Each task is idempotent, so several processes running
@@ -12,14 +12,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from chatserver.actions import activity, marketplace
+from chatserver.actions import activity, marketplace, smilefactory_ai
 from chatserver.actions.context import Services
 from chatserver.errors import ApiError
 
 log = logging.getLogger(__name__)
 
 PERIODIC_TASKS: list[Callable[[Services], Awaitable[None]]] = [activity.summarise_recent_days,
-                                                              marketplace.expire_listings]
+                                                              marketplace.expire_listings,
+                                                              smilefactory_ai.purge_expired_context]
 
 
 async def run_once(svc: Services) -> None:

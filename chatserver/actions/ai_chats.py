@@ -9,7 +9,8 @@ import asyncpg
 
 from chatserver import ai_client
 from chatserver.actions.context import Principal, Services
-from chatserver.errors import forbidden, limit_reached, not_found, unavailable
+from chatserver.actions.smilefactory_ai import prompt_for
+from chatserver.errors import conflict, forbidden, limit_reached, not_found, unavailable
 from chatserver.schemas.ai_chats import (
     AiExchange,
     AiMessageIn,
@@ -44,26 +45,35 @@ async def send(svc: Services, principal: Principal, chat_id: UUID, body: AiMessa
     limit = svc.settings.ai_daily_messages
     async with svc.db.transaction("send_ai_message") as conn:
         # Whose chat it is comes before whether AI is available: a stranger learns nothing from a 503.
-        await _chat(conn, principal, chat_id, to_change=True)
+        chat = await _chat(conn, principal, chat_id, to_change=True)
         if not ai_client.configured(svc.settings):
             raise unavailable("AI chat is not available on this server")
+        if chat["status"] != "active":
+            raise conflict(f"this chat is {chat['status']}: only an active chat takes messages")
+        ai_enabled, system_message = await prompt_for(conn, principal.user_id)
+        if not ai_enabled:
+            raise conflict("AI is turned off in your preferences")
         used = await ai_chats.take_daily_message(conn, principal.user_id, limit)
         if used is None:
             raise limit_reached(f"you have sent your {limit} AI messages for today",
                                 limit=limit, resets="at 00:00 UTC")
         message = await ai_chats.insert_message(conn, chat_id, "user", [{"type": "text", "text": body.content}])
         context = await ai_chats.recent_messages(conn, chat_id, CONTEXT_MESSAGES)
+    prompt = [system_message] if system_message else []
+    prompt += [{"role": m["role"], "content": _text(m)} for m in context]
     # The model is called outside the transaction: no lock is held while it thinks.
     try:
-        reply_text = await ai_client.complete(
-            svc.settings, [{"role": m["role"], "content": _text(m)} for m in context])
+        completion = await ai_client.complete(svc.settings, prompt)
     except ai_client.AiUnavailable as exc:
         async with svc.db.transaction("undo_ai_message") as conn:
             await ai_chats.delete_message(conn, message["id"])
             await ai_chats.give_back_daily_message(conn, principal.user_id)
         raise unavailable(str(exc)) from None
     async with svc.db.transaction("store_ai_reply") as conn:
-        reply = await ai_chats.insert_message(conn, chat_id, "assistant", [{"type": "text", "text": reply_text}])
+        reply = await ai_chats.insert_message(conn, chat_id, "assistant", [{"type": "text", "text": completion.text}],
+                                              tokens_used=completion.tokens_used,
+                                              response_time_ms=completion.response_time_ms)
+        await ai_chats.add_tokens(conn, chat_id, completion.tokens_used or 0)
     return AiExchange(message=AiMessageOut.from_row(message), reply=AiMessageOut.from_row(reply),
                       messages_left_today=max(limit - used, 0))
 

@@ -34,6 +34,9 @@ chats = mount(api, Resource(
         server("user_id", UUID, filter=True),
         Col("title", text(200, 1), required=True),
         Col("visibility", Literal["public", "private"], default="private", filter=True),
+        Col("status", Literal["active", "completed", "error", "timeout"], default="active",
+            description="Only an active chat takes messages."),
+        server("total_tokens", int, description="Tokens the AI endpoint reported for this chat's replies."),
         server("created_at", datetime),
     ),
 ))
@@ -41,11 +44,12 @@ chats = mount(api, Resource(
 
 @api.post("/ai-chats/{id}/messages", summary="Send a message and get the assistant's reply", tags=TAGS,
           body=AiMessageIn, response=AiExchange, status=201,
-          errors=("not_found", "forbidden", "limit_reached", "unavailable"))
+          errors=("not_found", "forbidden", "conflict", "limit_reached", "unavailable"))
 async def send_ai_message(ctx: Context, id: UUID, body: AiMessageIn) -> AiExchange:
     """Counts toward the daily limit (AI_DAILY_MESSAGES, 7 by default; the 8th of a UTC day is
     `limit_reached`). Without an AI endpoint configured, or when it fails, `unavailable` (and the
-    message does not count)."""
+    message does not count). A chat that is not `active`, or AI turned off in the sender's
+    preferences, is `conflict`. The model is told the sender's preferred style and unexpired context."""
     return await ai_chats.send(ctx.svc, ctx.user, id, body)
 
 

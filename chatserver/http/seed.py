@@ -18,6 +18,7 @@ from chatserver.http import (
     posts,
     profiles,
     skills,
+    smilefactory_ai,
     smilefactory_events,
     smilefactory_groups,
     typed_messages,
@@ -25,4 +26,4 @@ from chatserver.http import (
 
 SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, ai_chats, documents, skills, jobs,
                     planner, activity, forms, smilefactory_events, posts,
-                    marketplace, smilefactory_groups, profiles]
+                    marketplace, smilefactory_groups, profiles, smilefactory_ai]

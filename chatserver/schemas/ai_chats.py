@@ -20,6 +20,8 @@ class AiMessageOut(WireModel):
     role: Literal["user", "assistant", "system", "tool"]
     parts: list[dict[str, Any]]
     attachments: list[Any]
+    tokens_used: int | None          # on a reply: what the AI endpoint reported using
+    response_time_ms: int | None     # on a reply: how long the endpoint took to answer
     created_at: Timestamp
 
 

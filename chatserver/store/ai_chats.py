@@ -10,12 +10,12 @@ import asyncpg
 
 from chatserver.store.params import Params, where
 
-_MESSAGE = "id, chat_id, role, parts, attachments, created_at"
+_MESSAGE = "id, chat_id, role, parts, attachments, tokens_used, response_time_ms, created_at"
 _TODAY = "(now() AT TIME ZONE 'UTC')::date"
 
 
 async def chat(conn: asyncpg.Connection, chat_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT id, user_id, visibility FROM ai_chats WHERE id = $1", chat_id)
+    return await conn.fetchrow("SELECT id, user_id, visibility, status FROM ai_chats WHERE id = $1", chat_id)
 
 
 async def take_daily_message(conn: asyncpg.Connection, user_id: UUID, limit: int) -> int | None:
@@ -35,10 +35,16 @@ async def give_back_daily_message(conn: asyncpg.Connection, user_id: UUID) -> No
         f" WHERE id = $1 AND last_message_reset_date = {_TODAY}", user_id)
 
 
-async def insert_message(conn: asyncpg.Connection, chat_id: UUID, role: str, parts: list[dict[str, Any]]) -> asyncpg.Record:
+async def insert_message(conn: asyncpg.Connection, chat_id: UUID, role: str, parts: list[dict[str, Any]], *,
+                         tokens_used: int | None = None, response_time_ms: int | None = None) -> asyncpg.Record:
     return await conn.fetchrow(
-        f"INSERT INTO ai_chat_messages (chat_id, role, parts) VALUES ($1, $2, $3) RETURNING {_MESSAGE}",
-        chat_id, role, parts)
+        f"INSERT INTO ai_chat_messages (chat_id, role, parts, tokens_used, response_time_ms)"
+        f" VALUES ($1, $2, $3, $4, $5) RETURNING {_MESSAGE}",
+        chat_id, role, parts, tokens_used, response_time_ms)
+
+
+async def add_tokens(conn: asyncpg.Connection, chat_id: UUID, tokens: int) -> None:
+    await conn.execute("UPDATE ai_chats SET total_tokens = total_tokens + $2 WHERE id = $1", chat_id, tokens)
 
 
 async def delete_message(conn: asyncpg.Connection, message_id: UUID) -> None:

@@ -1,6 +1,6 @@
 """A small real HTTP server speaking the OpenAI chat completions API, for AI features' tests.
 
-It echoes the last message, or answers 503 when the last message is "fail"; it records
+It echoes the last message (and reports 15 tokens used), or answers 503 when the last message is "fail"; it records
 the Authorization header and body of every call.
 """
 
@@ -30,7 +30,8 @@ async def fake_ai_server() -> AsyncIterator[FakeAi]:
         if last == "fail":
             return web.json_response({"error": {"message": "overloaded"}}, status=503)
         return web.json_response({"id": "cmpl-1", "object": "chat.completion", "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {last}"}}]})
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {last}"}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
