@@ -72,19 +72,23 @@ CREATE INDEX event_attendees_user_idx ON event_attendees (user_id);
 -- two people never hold the same place in a queue
 CREATE UNIQUE INDEX event_attendees_arrival_key ON event_attendees (event_id, arrival) WHERE arrival > 0;
 
--- The confirmed count, on every path (cascades from deleted accounts included); with
--- events_within_capacity it makes "confirmed never exceeds capacity" a rule of the database.
-CREATE FUNCTION event_attendees_count() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A parent's count of its child rows in one status, kept on every path (cascades from deleted
+-- accounts included). Arguments: the parent table, the child's column naming the parent, the
+-- parent's counter column, the status counted. Used for events and groups (sql/032).
+CREATE FUNCTION keep_status_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    was integer := CASE WHEN TG_OP <> 'INSERT' AND OLD.status = 'confirmed' THEN 1 ELSE 0 END;
-    now_is integer := CASE WHEN TG_OP <> 'DELETE' AND NEW.status = 'confirmed' THEN 1 ELSE 0 END;
+    was integer := CASE WHEN TG_OP <> 'INSERT' AND OLD.status = TG_ARGV[3] THEN 1 ELSE 0 END;
+    now_is integer := CASE WHEN TG_OP <> 'DELETE' AND NEW.status = TG_ARGV[3] THEN 1 ELSE 0 END;
+    child jsonb;
 BEGIN
     IF now_is <> was THEN
-        UPDATE events SET current_attendees = current_attendees + now_is - was
-         WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.event_id ELSE NEW.event_id END;
+        IF TG_OP = 'DELETE' THEN child := to_jsonb(OLD); ELSE child := to_jsonb(NEW); END IF;
+        EXECUTE format('UPDATE %I SET %I = %I + $1 WHERE id = $2', TG_ARGV[0], TG_ARGV[2], TG_ARGV[2])
+            USING now_is - was, (child ->> TG_ARGV[1])::uuid;
     END IF;
     RETURN NULL;
 END $$;
 
+-- With events_within_capacity it makes "confirmed never exceeds capacity" a rule of the database.
 CREATE TRIGGER event_attendees_count AFTER INSERT OR DELETE OR UPDATE OF status ON event_attendees
-    FOR EACH ROW EXECUTE FUNCTION event_attendees_count();
+    FOR EACH ROW EXECUTE FUNCTION keep_status_count('events', 'event_id', 'current_attendees', 'confirmed');

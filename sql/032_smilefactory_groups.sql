@@ -58,19 +58,7 @@ CREATE TABLE group_memberships (
 CREATE INDEX group_memberships_user_idx ON group_memberships (user_id);
 CREATE INDEX group_memberships_status_idx ON group_memberships (group_id, status);
 
--- The active count, on every path (cascades from deleted accounts included); with
--- groups_within_capacity it makes the cap exact under any number of concurrent joins.
-CREATE FUNCTION group_memberships_count() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    was integer := CASE WHEN TG_OP <> 'INSERT' AND OLD.status = 'active' THEN 1 ELSE 0 END;
-    now_is integer := CASE WHEN TG_OP <> 'DELETE' AND NEW.status = 'active' THEN 1 ELSE 0 END;
-BEGIN
-    IF now_is <> was THEN
-        UPDATE groups SET member_count = member_count + now_is - was
-         WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.group_id ELSE NEW.group_id END;
-    END IF;
-    RETURN NULL;
-END $$;
-
+-- The active count (keep_status_count, sql/029), on every path; with groups_within_capacity it
+-- makes the cap exact under any number of concurrent joins.
 CREATE TRIGGER group_memberships_count AFTER INSERT OR DELETE OR UPDATE OF status ON group_memberships
-    FOR EACH ROW EXECUTE FUNCTION group_memberships_count();
+    FOR EACH ROW EXECUTE FUNCTION keep_status_count('groups', 'group_id', 'member_count', 'active');

@@ -66,8 +66,10 @@ class StreamRef:
 
     @classmethod
     def of_room(cls, room: str) -> StreamRef:
-        kind, stream_id = rooms.stream_of(room) or ("", "")
-        return cls(kind, UUID(stream_id))
+        stream = rooms.stream_of(room)
+        if stream is None:
+            raise ValueError(f"{room!r} is not the room of a channel or direct conversation")
+        return cls(stream[0], UUID(stream[1]))
 
     @property
     def room(self) -> str:

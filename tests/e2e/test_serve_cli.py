@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(90)
 
 def _environment(database_url: str, data_dir: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "CHAT_DATA_DIR": str(data_dir), "MIGRATE_ON_START": "false",
-            "DB_POOL_MIN": "1", "DB_POOL_MAX": "2", "LOG_LEVEL": "INFO", "LOG_JSON": "true"}
+            "DB_POOL_MIN": "1", "DB_POOL_MAX": "2", "LOG_JSON": "true"}
 
 
 def _messages(log: Path) -> list[str]:
