@@ -5,7 +5,7 @@ leaves, so the broker subscribes only to rooms it has sockets in.
 
 It broadcasts without a task per recipient: the packet is encoded, and framed
 for websockets, once; each websocket with nothing queued takes the frame
-directly (transport.ChatWebSocket.take_now: no queue, no writer task, one write
+directly (websocket.ChatSocket.take_now: no queue, no writer task, one write
 per socket per event-loop turn), the others get it through their engine.io
 queue (python-socketio creates one task per recipient and waits for them all).
 It also bounds what a slow client can
@@ -33,7 +33,7 @@ from socketio import packet
 
 from chatserver import metrics
 from chatserver.realtime.transport import abort_transport
-from chatserver.realtime.transport import frame as ws_frame
+from chatserver.realtime.websocket import frame as ws_frame
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,7 @@ class RoomManager(socketio.AsyncManager):
             if backlog >= self.soft_backlog and event in DROPPABLE:
                 metrics.SLOW_CLIENTS.labels("dropped").inc()
                 continue
-            websocket = getattr(socket, "chat_websocket", None)
-            if framed is not None and backlog == 0 and socket.upgraded and websocket is not None \
-                    and websocket.take_now(framed):
+            if framed is not None and socket.take_now(framed):
                 continue
             for frame in frames:
                 await socket.send(frame)  # an unbounded queue: this never waits

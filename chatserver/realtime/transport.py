@@ -1,86 +1,31 @@
-"""The Engine.IO server with transport changes.
-
-Websockets refuse permessage-deflate: browsers offer it, and aiohttp would then
-deflate every frame once per recipient, a third of the broadcast speed lost
-for little gain on short chat frames.
-
-Frames are gathered and written once per event-loop turn: engine.io's writer
-hands over every queued packet in one go, so a burst to one socket costs one
-system call instead of one per message, and frames are built here (server
-frames are unmasked: a small header and the payload) instead of by aiohttp's
-writer for each one. Past WRITE_HIGH_WATER bytes not yet taken by the kernel,
-the writer waits, so a socket that does not read backs up into engine.io's
-queue, where manager.RoomManager bounds it.
-
-Each websocket remembers its TCP transport on its Engine.IO socket, so a
-client that stopped reading can be cut off at once (see manager.RoomManager);
-a close frame would only queue behind what it is not reading.
+"""The Engine.IO server, stricter at its edges, with the websocket path of websocket.py.
 
 Input is checked before python-engineio sees it, because engine.io lets its
-decoding errors escape: a malformed websocket frame ended the request handler
-with an exception (an HTTP 500 written into the upgraded socket, a traceback,
-and a session left to the ping timeout), a malformed polling body was logged
-and answered "ok", and a polling body over the size limit was never answered.
-As the Node server does, a malformed packet closes the connection: a websocket
-with close code 1002, a polling session with a CLOSE packet. A polling body
-over MAX_FRAME_BYTES is answered 413 and its TCP connection closed.
+decoding errors escape: a malformed polling body was logged and answered "ok",
+and a polling body over the size limit was never answered. As the Node server
+does, a malformed packet closes the connection: a polling session with a CLOSE
+packet (a websocket with close code 1002, in websocket.py). A polling body over
+MAX_FRAME_BYTES is answered 413 and its TCP connection closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import binascii
 import logging
-import struct
-from base64 import b64decode
 from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
 from aiohttp import WSCloseCode, web
-from aiohttp.web import WebSocketResponse
 from engineio import payload as eio_payload
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
+from chatserver.realtime.websocket import ChatSocket, ChatWebSocket, packet_problem
+
 log = logging.getLogger(__name__)
 
-WRITE_HIGH_WATER = 256 * 1024
-CLOSE_GRACE = 2.0  # seconds a client has to answer our close frame before its connection is dropped
-
-# Engine.IO v4 packet types, as the first character of a text packet.
-_WEBSOCKET_TYPES = frozenset("0123456")  # engine.io ignores the ones that make no sense here, as Node does
 _POLLING_TYPES = frozenset("1345")  # close, pong, message, upgrade: the others raise inside engine.io
 _BODY = web.RequestKey("chat_polling_body", bytes)
-
-
-def frame(message: str | bytes) -> bytes:
-    """One unmasked, unfragmented websocket frame (RFC 6455 section 5.2), text or binary."""
-    payload, opcode = (message, 0x82) if isinstance(message, bytes) else (message.encode(), 0x81)
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", opcode, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", opcode, 126, size)
-    else:
-        header = struct.pack("!BBQ", opcode, 127, size)
-    return header + payload
-
-
-def packet_problem(data: str | bytes, allowed_types: frozenset[str] = _WEBSOCKET_TYPES) -> str | None:
-    """What makes one Engine.IO packet malformed, or None. A binary frame is always a MESSAGE."""
-    if isinstance(data, bytes):
-        return None
-    if not data:
-        return "an empty packet"
-    if data[0] == "b":  # base64 binary MESSAGE
-        try:
-            b64decode(data[1:], validate=True)
-        except binascii.Error:
-            return "bad base64 in a binary packet"
-        return None
-    if data[0] not in allowed_types:
-        return f"packet type {data[0]!r}"
-    return None
 
 
 def payload_problem(body: bytes) -> str | None:
@@ -117,89 +62,6 @@ def _translate_request(request: web.Request) -> dict[str, Any]:
         environ["wsgi.input"] = _ReadBody(body)
         environ["CONTENT_LENGTH"] = str(len(body))
     return environ
-
-
-class ChatWebSocket(engineio_aiohttp.WebSocket):
-    async def __call__(self, environ):
-        request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
-        await self._sock.prepare(request)
-        self.environ = environ
-        self._request = request
-        self._pending: list[bytes] = []
-        self._flush_scheduled = False
-        self._draining = False
-        engineio_socket = getattr(self.handler, "__self__", None)
-        if engineio_socket is not None:
-            engineio_socket.chat_transport = request.transport
-            engineio_socket.chat_websocket = self
-        await self.handler(self)
-        if engineio_socket is not None and not engineio_socket.upgraded:
-            # A failed upgrade: engine.io can leave `upgrading` set, which would answer every
-            # later poll with a NOOP at once. The session goes on over polling, as in Node.
-            engineio_socket.upgrading = False
-        return self._sock
-
-    async def wait(self):
-        data = await super().wait()  # OSError once the websocket is closed: engine.io's loop then ends
-        if problem := packet_problem(data):
-            log.warning("closing a websocket that sent a malformed Engine.IO packet: %s", problem)
-            await self.close_with(WSCloseCode.PROTOCOL_ERROR)
-            raise OSError("malformed Engine.IO packet")
-        return data
-
-    async def send(self, message):
-        transport = self._request.transport
-        if transport is None or transport.is_closing():
-            raise ConnectionResetError("websocket closed")  # ends engine.io's writer
-        self._hand_over(frame(message))
-        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
-            self._draining = True
-            try:
-                await self._request.protocol._drain_helper()
-            finally:
-                self._draining = False
-
-    def take_now(self, framed: bytes) -> bool:
-        """Hand over a broadcast's frame without engine.io's queue and writer task, when nothing
-        can be ahead of it: not while engine.io's writer waits for the kernel (it may hold packets
-        taken from the queue), nor past the high-water mark, where the queue's bounds must apply.
-        The caller has checked that the queue is empty. False: send it through the queue."""
-        transport = self._request.transport
-        if self._draining or transport is None or transport.is_closing() \
-                or transport.get_write_buffer_size() > WRITE_HIGH_WATER:
-            return False
-        self._hand_over(framed)
-        return True
-
-    def _hand_over(self, framed: bytes) -> None:
-        self._pending.append(framed)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        frames, self._pending = self._pending, []
-        transport = self._request.transport
-        if frames and transport is not None and not transport.is_closing():
-            transport.write(b"".join(frames))
-
-    async def close(self):
-        self._flush()  # what was handed over goes out before the close frame
-        await self._sock.close()
-
-    async def close_with(self, code: int) -> None:
-        """Close frame with `code`; a client that neither reads nor answers it within
-        CLOSE_GRACE loses its TCP connection instead of holding the close open."""
-        self._flush()
-        try:
-            async with asyncio.timeout(CLOSE_GRACE):
-                await self._sock.close(code=code)
-        except TimeoutError:
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()
 
 
 class OutputQueue(asyncio.Queue):
@@ -292,6 +154,8 @@ class ChatEngineServer(engineio.AsyncServer):
 
     async def _trigger_event(self, event, *args, **kwargs):
         if event == "connect":
+            if (socket := self.sockets.get(args[0])) is not None:
+                socket.__class__ = ChatSocket  # engine.io makes its own sockets; this is their websocket path
             self._announce_exact_ping_interval(args[0])
         return await super()._trigger_event(event, *args, **kwargs)
 

@@ -1,0 +1,291 @@
+"""The websocket path of an Engine.IO session: one way in, one way out, no task per packet.
+
+python-engineio runs a websocket session as a reader loop that starts a task and a
+`wait_for` for every frame it reads, and a writer task per socket that takes each
+outgoing packet from an asyncio.Queue. Here (`ChatSocket`):
+
+- Out: a packet for a websocket whose output is not backed up is framed and handed
+  to the connection at once; frames handed over in one event-loop turn leave in one
+  write (`ChatWebSocket`). Past WRITE_HIGH_WATER bytes the kernel has not taken, or
+  while packets wait in the queue (sent before an upgrade from polling finished),
+  packets go to engine.io's queue in order, and a writer task, started for as long as
+  there is a backlog, drains it. One output path per socket at any moment, so packets
+  leave in the order they were sent; manager.RoomManager bounds the backlog.
+- In: frames are read in one loop and handed to engine.io in it; python-socketio then
+  runs each event's handler in a task of its own, so one slow event does not hold up
+  the socket's next ones.
+- Pings: a timer per socket instead of a sleeping task.
+
+Websockets refuse permessage-deflate: browsers offer it, and aiohttp would then
+deflate every frame once per recipient, a third of the broadcast speed lost for
+little gain on short chat frames.
+
+A malformed packet closes the websocket with code 1002, as the Node server does;
+python-engineio let the decoding error end the request handler with a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import logging
+import struct
+import time
+from base64 import b64decode
+
+from aiohttp import WSCloseCode
+from aiohttp.web import WebSocketResponse
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+from engineio.async_socket import AsyncSocket
+
+log = logging.getLogger(__name__)
+
+WRITE_HIGH_WATER = 256 * 1024
+CLOSE_GRACE = 2.0  # seconds a client has to answer our close frame before its connection is dropped
+
+# Engine.IO v4 packet types, as the first character of a text packet.
+WEBSOCKET_TYPES = frozenset("0123456")  # engine.io ignores the ones that make no sense here, as Node does
+
+
+def frame(message: str | bytes) -> bytes:
+    """One unmasked, unfragmented websocket frame (RFC 6455 section 5.2), text or binary."""
+    payload, opcode = (message, 0x82) if isinstance(message, bytes) else (message.encode(), 0x81)
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", opcode, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", opcode, 126, size)
+    else:
+        header = struct.pack("!BBQ", opcode, 127, size)
+    return header + payload
+
+
+def packet_problem(data: str | bytes, allowed_types: frozenset[str] = WEBSOCKET_TYPES) -> str | None:
+    """What makes one Engine.IO packet malformed, or None. A binary frame is always a MESSAGE."""
+    if isinstance(data, bytes):
+        return None
+    if not data:
+        return "an empty packet"
+    if data[0] == "b":  # base64 binary MESSAGE
+        try:
+            b64decode(data[1:], validate=True)
+        except binascii.Error:
+            return "bad base64 in a binary packet"
+        return None
+    if data[0] not in allowed_types:
+        return f"packet type {data[0]!r}"
+    return None
+
+
+class ChatWebSocket(engineio_aiohttp.WebSocket):
+    """The aiohttp websocket under one Engine.IO session. Server frames are built here (unmasked:
+    a small header and the payload) and gathered per event-loop turn into one write."""
+
+    async def __call__(self, environ):
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        self._request = request
+        self._pending: list[bytes] = []
+        self._flush_scheduled = False
+        self._draining = False
+        engineio_socket = getattr(self.handler, "__self__", None)
+        if engineio_socket is not None:
+            # Kept on the session, so a client that stopped reading can be cut off at once
+            # (manager.RoomManager): a close frame would only queue behind what it is not reading.
+            engineio_socket.chat_transport = request.transport
+            engineio_socket.chat_websocket = self
+        await self.handler(self)
+        if engineio_socket is not None and not engineio_socket.upgraded:
+            # A failed upgrade: engine.io can leave `upgrading` set, which would answer every
+            # later poll with a NOOP at once. The session goes on over polling, as in Node.
+            engineio_socket.upgrading = False
+        return self._sock
+
+    async def wait(self):
+        data = await super().wait()  # OSError once the websocket is closed
+        if problem := packet_problem(data):
+            log.warning("closing a websocket that sent a malformed Engine.IO packet: %s", problem)
+            await self.close_with(WSCloseCode.PROTOCOL_ERROR)
+            raise OSError("malformed Engine.IO packet")
+        return data
+
+    async def send(self, message):
+        """Hand over one packet's frame; past the high-water mark, wait until the kernel took the rest."""
+        transport = self._request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("websocket closed")
+        self._hand_over(frame(message))
+        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            self._draining = True
+            try:
+                await self._request.protocol._drain_helper()
+            finally:
+                self._draining = False
+
+    def take_now(self, framed: bytes) -> bool:
+        """Hand over a frame if the connection takes it without waiting: not while a send waits
+        for the kernel, nor past the high-water mark. False: the caller queues it."""
+        transport = self._request.transport
+        if self._draining or transport is None or transport.is_closing() \
+                or transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            return False
+        self._hand_over(framed)
+        return True
+
+    def _hand_over(self, framed: bytes) -> None:
+        self._pending.append(framed)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        frames, self._pending = self._pending, []
+        transport = self._request.transport
+        if frames and transport is not None and not transport.is_closing():
+            transport.write(b"".join(frames))
+
+    async def close(self):
+        self._flush()  # what was handed over goes out before the close frame
+        await self._sock.close()
+
+    async def close_with(self, code: int) -> None:
+        """Close frame with `code`; a client that neither reads nor answers it within
+        CLOSE_GRACE loses its TCP connection instead of holding the close open."""
+        self._flush()
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                await self._sock.close(code=code)
+        except TimeoutError:
+            transport = self._request.transport
+            if transport is not None:
+                transport.abort()
+
+
+class ChatSocket(AsyncSocket):
+    """An Engine.IO session (python-engineio's socket) whose websocket path is the one above.
+    Sessions become ChatSockets when they connect (transport.ChatEngineServer), so the
+    attributes below are class-level defaults rather than set in __init__."""
+
+    chat_websocket: ChatWebSocket | None = None
+    _writer: asyncio.Task | None = None
+    _ping_timer: asyncio.TimerHandle | None = None
+
+    def _direct(self) -> ChatWebSocket | None:
+        """The websocket, if a packet may go straight to it: upgraded, nothing queued before it."""
+        websocket = self.chat_websocket
+        if websocket is None or not self.upgraded or self._writer is not None or self.queue.qsize():
+            return None
+        return websocket
+
+    def take_now(self, framed: bytes) -> bool:
+        """Send an already framed packet without queueing it, if nothing is ahead of it."""
+        websocket = self._direct()
+        return websocket is not None and websocket.take_now(framed)
+
+    async def send(self, pkt):
+        if self.chat_websocket is None or not self.upgraded:
+            return await super().send(pkt)  # polling, or an upgrade under way: engine.io's queue
+        if self.closed:
+            raise eio_exceptions.SocketIsClosedError()
+        if self.last_ping and time.time() - self.last_ping > self.server.ping_timeout \
+                and not await self.check_ping_timeout():
+            return
+        if self.take_now(frame(pkt.encode())):
+            return
+        self.queue.put_nowait(pkt)  # unbounded: manager.RoomManager bounds the backlog
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._writer is None and self.queue.qsize():
+            self._writer = asyncio.get_running_loop().create_task(self._write_backlog(), name="eio-backlog")
+
+    async def _write_backlog(self) -> None:
+        websocket = self.chat_websocket
+        try:
+            while self.queue.qsize():
+                pkt = self.queue.get_nowait()
+                self.queue.task_done()
+                if pkt is None:  # engine.io's "no more": only a poll waits for it
+                    continue
+                await websocket.send(pkt.encode())
+        except ConnectionResetError:
+            pass  # the connection is gone: the reader ends the session
+        finally:
+            self._writer = None
+
+    def schedule_ping(self):
+        if self.last_ping:  # only after the last ping was answered
+            self.last_ping = None
+            self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        self._ping_timer = None
+        if self.closing or self.closed:
+            return
+        self.last_ping = time.time()
+        ping = eio_packet.Packet(eio_packet.PING)
+        if not self.take_now(frame(ping.encode())):
+            self.server.start_background_task(self.send, ping)
+
+    async def close(self, wait=True, abort=False, reason=None):
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
+        await super().close(wait=wait, abort=abort, reason=reason)
+
+    async def _websocket_handler(self, ws):
+        if self.connected:  # an upgrade from polling
+            if not await self._upgrade(ws):
+                return
+        else:
+            self.connected = True
+        self.upgraded = True
+        self._start_writer()  # what was queued before the upgrade goes first
+        limit = self.server.ping_interval + self.server.ping_timeout
+        while True:
+            try:
+                async with asyncio.timeout(limit):
+                    data = await ws.wait()
+            except (OSError, TimeoutError):
+                break
+            if data is None:  # closed by the client
+                break
+            if len(data) > self.server.max_http_buffer_size:
+                break
+            try:
+                await self.receive(eio_packet.Packet(encoded_packet=data))
+            except eio_exceptions.UnknownPacketError:
+                pass
+            except eio_exceptions.SocketIsClosedError:
+                break
+            except Exception:
+                log.exception("handling an Engine.IO packet failed")
+        if self._writer is not None:
+            self._writer.cancel()
+        await ws.close()
+        await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    async def _upgrade(self, ws) -> bool:
+        """engine.io's upgrade from polling: the probe, then UPGRADE; sends are held meanwhile."""
+        self.upgrading = True
+        try:
+            probe = eio_packet.Packet(encoded_packet=await ws.wait())
+            if probe.packet_type != eio_packet.PING or probe.data != "probe":
+                log.info("failed websocket upgrade: no probe")
+                return False
+            await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+            self.queue.put_nowait(eio_packet.Packet(eio_packet.NOOP))  # ends the poll that waits
+            upgrade = eio_packet.Packet(encoded_packet=await ws.wait())
+            if upgrade.packet_type != eio_packet.UPGRADE:
+                log.info("failed websocket upgrade: no UPGRADE packet")
+                return False
+            return True
+        except OSError:
+            return False
+        finally:
+            self.upgrading = False
