@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
+import asyncpg
+
+from chatserver import metrics
 from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_views
@@ -183,15 +188,49 @@ async def members(svc: Services, principal: Principal, channel_id: UUID, query: 
     return ChannelMemberList.of(window, ChannelMember.from_row)
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    channel_id: UUID
+    user_id: UUID
+    seq: int
+    skip_sid: str | None
+
+
 async def mark_read(svc: Services, principal: Principal, channel_id: UUID, seq: int, *,
                     skip_sid: str | None = None) -> ChannelReadOut:
+    """Move the caller's read marker forward (never back, never past the end). Markers moved while
+    another write of them is in flight, in any channels and by anyone, are written together; one the
+    batch did not take (not a member) is answered on its own, with the precise error."""
+    read = _Read(channel_id, principal.user_id, seq, skip_sid)
+    state = await svc.writes.submit("channel_read", read, partial(_mark_read_together, svc))
+    if state is not None:
+        return state
     async with svc.db.transaction("mark_channel_read") as conn:
         await access.channel_member(conn, channel_id, principal)
         row = await channels.mark_read(conn, channel_id, principal.user_id, seq)
-        state = ChannelReadOut(channel_id=channel_id, last_read_seq=row["last_read_seq"],
-                               unread_count=row["unread_count"], mention_count=row["mention_count"])
+        state = _read_state(channel_id, row)
         svc.publish_after_commit(CHANNEL_READ.to((rooms.user(principal.user_id),), state, skip_sid=skip_sid))
     return state
+
+
+async def _mark_read_together(svc: Services, reads: list[_Read]) -> list[ChannelReadOut | None]:
+    metrics.GROUP_COMMITS.labels("channel_read").observe(len(reads))
+    async with svc.db.transaction("mark_channels_read", one_statement=True) as conn:
+        rows = await channels.mark_read_many(conn, [(read.channel_id, read.user_id, read.seq) for read in reads])
+        moved = {(row["channel_id"], row["user_id"]): row for row in rows}
+        states: list[ChannelReadOut | None] = []
+        for read in reads:
+            row = moved.get((read.channel_id, read.user_id))
+            states.append(None if row is None else _read_state(read.channel_id, row))
+            if row is not None:
+                svc.publish_after_commit(CHANNEL_READ.to((rooms.user(read.user_id),), states[-1],
+                                                         skip_sid=read.skip_sid))
+    return states
+
+
+def _read_state(channel_id: UUID, row: asyncpg.Record) -> ChannelReadOut:
+    return ChannelReadOut(channel_id=channel_id, last_read_seq=row["last_read_seq"],
+                          unread_count=row["unread_count"], mention_count=row["mention_count"])
 
 
 async def pins(svc: Services, principal: Principal, channel_id: UUID) -> PinList:

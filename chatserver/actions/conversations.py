@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
+import asyncpg
+
+from chatserver import metrics
 from chatserver.actions import access
 from chatserver.actions.connections import refuse_if_blocked
 from chatserver.actions.context import Principal, Services
@@ -54,11 +58,34 @@ async def get(svc: Services, principal: Principal, conversation_id: UUID) -> Con
 
 
 async def mark_read(svc: Services, principal: Principal, conversation_id: UUID, seq: int) -> DmReadOut:
+    """Move the caller's read marker forward (never back, never past the end). Markers moved while
+    another write of them is in flight, in any conversations and by anyone, are written together;
+    one the batch did not take (not the caller's conversation) is answered on its own, with the error."""
+    read = (conversation_id, principal.user_id, seq)
+    state = await svc.writes.submit("conversation_read", read, partial(_mark_read_together, svc))
+    if state is not None:
+        return state
     async with svc.db.transaction("mark_conversation_read") as conn:
         await access.conversation_member(conn, conversation_id, principal)
         row = await conversations.mark_read(conn, conversation_id, principal.user_id, seq)
-        view = conversation_view(row, principal.user_id)
-        read = DmReadEvent(conversation_id=conversation_id, user_id=principal.user_id, last_read_seq=view.last_read_seq)
-        svc.publish_after_commit(DM_READ.to((rooms.conversation(conversation_id),), read))
-    return DmReadOut(conversation_id=conversation_id, last_read_seq=view.last_read_seq,
-                     unread_count=view.unread_count)
+        return _read(svc, row, principal.user_id)
+
+
+async def _mark_read_together(svc: Services, reads: list[tuple[UUID, UUID, int]]) -> list[DmReadOut | None]:
+    metrics.GROUP_COMMITS.labels("conversation_read").observe(len(reads))
+    async with svc.db.transaction("mark_conversations_read", one_statement=True) as conn:
+        moved = {row["id"]: row for row in await conversations.mark_read_many(conn, reads)}
+        states: list[DmReadOut | None] = []
+        for conversation_id, user_id, _ in reads:
+            row = moved.get(conversation_id)
+            takes_part = row is not None and user_id in (row["user_a_id"], row["user_b_id"])
+            states.append(_read(svc, row, user_id) if takes_part else None)
+    return states
+
+
+def _read(svc: Services, row: asyncpg.Record, user_id: UUID) -> DmReadOut:
+    """The caller's new state, with its `dm:read` queued on the open transaction."""
+    view = conversation_view(row, user_id)
+    read = DmReadEvent(conversation_id=row["id"], user_id=user_id, last_read_seq=view.last_read_seq)
+    svc.publish_after_commit(DM_READ.to((rooms.conversation(row["id"]),), read))
+    return DmReadOut(conversation_id=row["id"], last_read_seq=view.last_read_seq, unread_count=view.unread_count)

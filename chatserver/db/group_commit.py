@@ -1,7 +1,9 @@
 """Group commit: writes to one key that arrive while a write to it is in flight go together.
 
 Concurrent sends to one channel all need its row lock, so written one by one they queue up a
-commit each. Here the first write of a key goes at once; those that arrive meanwhile wait and
+commit each; and sends to many streams at once (direct messages: each conversation is a stream)
+each pay a statement and a commit. Here the first write of a key (for posts, a lane that a stream
+always maps to, several streams to one lane) goes at once; those that arrive meanwhile wait and
 are written as one batch when it is done (one statement, one commit), in arrival order, and so
 on while more arrive. Nothing waits on a timer: a lone write costs what it did, and the busier
 a key, the bigger its batches. Each caller gets its own result.

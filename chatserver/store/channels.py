@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -138,6 +139,29 @@ async def mark_read(conn: asyncpg.Connection, channel_id: UUID, user_id: UUID, s
                   (SELECT count(*) FROM message_mentions mm
                     WHERE mm.user_id = $2 AND mm.channel_id = $1 AND mm.seq > m.last_read_seq) AS mention_count""",
         channel_id, user_id, seq,
+    )
+
+
+async def mark_read_many(conn: asyncpg.Connection, reads: Sequence[tuple[UUID, UUID, int]]) -> list[asyncpg.Record]:
+    """`mark_read` for many (channel, user, seq) at once, in one statement: the new state of each
+    (channel, user) that is a member still in the channel's workspace; the others are left out.
+    Several of one pair move to the highest of their seqs."""
+    return await conn.fetch(
+        """WITH wanted AS (
+               SELECT r.channel_id, r.user_id, max(r.seq) AS seq
+                 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS r (channel_id, user_id, seq)
+                GROUP BY r.channel_id, r.user_id)
+           UPDATE channel_members m
+              SET last_read_seq = greatest(m.last_read_seq, least(w.seq, c.last_seq)), last_read_at = now()
+             FROM wanted w
+             JOIN channels c ON c.id = w.channel_id
+             JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = w.user_id
+            WHERE m.channel_id = w.channel_id AND m.user_id = w.user_id
+        RETURNING m.channel_id, m.user_id, m.last_read_seq, greatest(c.last_seq - m.last_read_seq, 0) AS unread_count,
+                  (SELECT count(*) FROM message_mentions mm
+                    WHERE mm.user_id = m.user_id AND mm.channel_id = m.channel_id
+                      AND mm.seq > m.last_read_seq) AS mention_count""",
+        [read[0] for read in reads], [read[1] for read in reads], [read[2] for read in reads],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -59,4 +60,29 @@ async def mark_read(conn: asyncpg.Connection, conversation_id: UUID, user_id: UU
              WHERE id = $1 AND (user_a_id = $2 OR user_b_id = $2)
          RETURNING {_COLUMNS}""",
         conversation_id, user_id, seq,
+    )
+
+
+async def mark_read_many(conn: asyncpg.Connection, reads: Sequence[tuple[UUID, UUID, int]]) -> list[asyncpg.Record]:
+    """`mark_read` for many (conversation, user, seq) at once, in one statement: each conversation one of
+    whose two people moved their marker, once, with both people's markers moved (several of one
+    person to the highest of their seqs). Reads by someone not in the conversation are left out."""
+    return await conn.fetch(
+        f"""WITH wanted AS (
+                SELECT r.conversation_id, r.user_id, max(r.seq) AS seq
+                  FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS r (conversation_id, user_id, seq)
+                 GROUP BY r.conversation_id, r.user_id),
+            per_conversation AS (
+                SELECT d.id, max(w.seq) FILTER (WHERE w.user_id = d.user_a_id) AS a_seq,
+                       max(w.seq) FILTER (WHERE w.user_id = d.user_b_id) AS b_seq
+                  FROM wanted w JOIN direct_conversations d ON d.id = w.conversation_id
+                 WHERE w.user_id IN (d.user_a_id, d.user_b_id)
+                 GROUP BY d.id)
+            UPDATE direct_conversations d
+               SET user_a_last_read_seq = greatest(user_a_last_read_seq, least(coalesce(p.a_seq, 0), last_seq)),
+                   user_b_last_read_seq = greatest(user_b_last_read_seq, least(coalesce(p.b_seq, 0), last_seq))
+              FROM per_conversation p
+             WHERE d.id = p.id
+         RETURNING {", ".join(f"d.{column}" for column in _COLUMNS.split(", "))}""",
+        [read[0] for read in reads], [read[1] for read in reads], [read[2] for read in reads],
     )

@@ -58,25 +58,26 @@ async def post(conn: asyncpg.Connection, *, channel_id: UUID | None, conversatio
         raise
 
 
-async def post_many(conn: asyncpg.Connection, *, channel_id: UUID | None, conversation_id: UUID | None,
-                    posts: Sequence, mention_names: Sequence[Sequence[str]]) -> list[tuple[int, bool, list[UUID],
-                                                                                      asyncpg.Record]]:
-    """Post plain messages (each with user_id, content, type, nonce) in one statement, numbered in the
-    order given. Returns (index in `posts`, is new, mentioned user ids, message) for each one taken:
-    a retried nonce is not new; a sender who may not post here is left out. A block between a direct
-    conversation's two people refuses the whole batch (`Blocked`)."""
+async def post_many(conn: asyncpg.Connection, *, posts: Sequence,
+                    mention_names: Sequence[Sequence[str]]) -> list[tuple[int, bool, list[UUID], asyncpg.Record]]:
+    """Post plain messages (each with channel_id or conversation_id, user_id, content, type, nonce) to
+    any streams in one statement, each stream's numbered in the order given. Returns (index in
+    `posts`, is new, mentioned user ids, message) for each one taken, each stream's in seq order: a
+    retried nonce is not new; a sender who may not post to the stream, or a direct conversation with
+    a block between its two people, is left out."""
     mention_index = [i + 1 for i, names in enumerate(mention_names) for _ in names]
     mention_name = [name for names in mention_names for name in names]
     try:
         rows = await conn.fetch(
             f"""SELECT b.ordinal, b.is_new, b.mentioned, {COLUMNS}
-                FROM chat_post_messages($1, $2, $3, $4, $5, $6, $7, $8) AS b
+                FROM chat_post_messages_across($1, $2, $3, $4, $5, $6, $7, $8) AS b
                 CROSS JOIN LATERAL (SELECT (b.message).*) AS m""",
-            channel_id, conversation_id, [post.user_id for post in posts], [post.content for post in posts],
-            [post.type for post in posts], [post.nonce for post in posts], mention_index, mention_name,
+            [post.channel_id for post in posts], [post.conversation_id for post in posts],
+            [post.user_id for post in posts], [post.content for post in posts], [post.type for post in posts],
+            [post.nonce for post in posts], mention_index, mention_name,
         )
     except asyncpg.CheckViolationError as exc:
-        if _refused_by_block(exc):
+        if _refused_by_block(exc):  # a block that came between the function's check and the insert
             raise Blocked from None
         raise
     return [(row["ordinal"] - 1, row["is_new"], list(row["mentioned"]), row) for row in rows]
