@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store import embeddings
 from chatserver.store.connections import blocked, connected
 from chatserver.store.params import Params, where
 
@@ -99,6 +100,17 @@ async def search(conn: asyncpg.Connection, viewer_id: UUID, text: str, filters: 
     return await conn.fetch(
         f"{_post_select(f'{_SCORE} AS score,')} CROSS JOIN websearch_to_tsquery('english', $2) q WHERE {conditions}"
         f" ORDER BY score DESC, p.id DESC LIMIT {p(limit)}", *p.values)
+
+
+async def similar(conn: asyncpg.Connection, viewer_id: UUID, post_id: UUID, vector: str, model: str, *,
+                  limit: int) -> list[asyncpg.Record]:
+    """Published posts the viewer may read, other than `post_id`, nearest to `vector` first; each with its
+    cosine `distance`."""
+    p = Params(viewer_id)
+    join, distance = embeddings.nearest(p, "post", "p.id", vector, model)
+    conditions = where("p.status = 'published'", READABLE_POST, f"p.id <> {p(post_id)}")
+    return await conn.fetch(f"{_post_select(f'{distance} AS distance,')} {join} WHERE {conditions}"
+                            f" ORDER BY {distance} LIMIT {p(limit)}", *p.values)
 
 
 async def lock_post(conn: asyncpg.Connection, viewer_id: UUID, post_id: UUID) -> asyncpg.Record | None:

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store import embeddings
 from chatserver.store.connections import blocked, connected
 from chatserver.store.params import Params, where
 
@@ -155,6 +156,24 @@ async def page(conn: asyncpg.Connection, viewer_id: UUID, *, profile_type: str |
                        p.after("p.created_at", "p.user_id", after))
     return await conn.fetch(f"{_SELECT} WHERE {conditions} ORDER BY p.created_at DESC, p.user_id DESC"
                             f" LIMIT {p(limit)}", *p.values)
+
+
+async def embedding_texts(conn: asyncpg.Connection, user_ids: list[UUID]) -> list[asyncpg.Record]:
+    """(id, text): what each of these profiles says, its type and the searched words, for its embedding (038)."""
+    return await conn.fetch(
+        f"SELECT p.user_id AS id, concat_ws(' ', p.profile_type, {_SEARCHED}) AS text"
+        f" FROM user_profiles p JOIN users u ON u.id = p.user_id {_JOINS} WHERE p.user_id = ANY($1::uuid[])", user_ids)
+
+
+async def similar(conn: asyncpg.Connection, viewer_id: UUID, user_id: UUID, vector: str, model: str, *,
+                  limit: int) -> list[asyncpg.Record]:
+    """Typed profiles the viewer may see, other than theirs and `user_id`'s, nearest to `vector` first;
+    each with its cosine `distance`."""
+    p = Params(viewer_id)
+    join, distance = embeddings.nearest(p, "profile", "p.user_id", vector, model)
+    conditions = where(VISIBLE_PROFILE, "p.profile_type IS NOT NULL", "p.user_id <> $1", f"p.user_id <> {p(user_id)}")
+    return await conn.fetch(f"{_SELECT.replace('SELECT ', f'SELECT {distance} AS distance, ', 1)} {join}"
+                            f" WHERE {conditions} ORDER BY {distance} LIMIT {p(limit)}", *p.values)
 
 
 async def change_type(conn: asyncpg.Connection, user_id: UUID, old: str | None, new: str) -> None:

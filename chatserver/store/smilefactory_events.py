@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store import embeddings
 from chatserver.store.connections import blocked, connected
 from chatserver.store.params import Params, where
 
@@ -80,6 +81,20 @@ async def page(conn: asyncpg.Connection, viewer_id: UUID, is_admin: bool, *, equ
                        p.when(tag, "e.tags @> ARRAY[{}]::text[]"), "e.ends_at > now()" if upcoming else None,
                        p.after("e.starts_at", "e.id", after, ascending=True))
     return await conn.fetch(f"{_EVENT} WHERE {conditions} ORDER BY e.starts_at, e.id LIMIT {p(limit)}", *p.values)
+
+
+async def recommended(conn: asyncpg.Connection, viewer_id: UUID, vector: str, model: str, *,
+                      limit: int) -> list[asyncpg.Record]:
+    """Published events still open for registration that the viewer may see (as anyone, not as an admin),
+    neither organises nor has an RSVP to, nearest to `vector` first; each with its cosine `distance`."""
+    p = Params(viewer_id, False)
+    join, distance = embeddings.nearest(p, "event", "e.id", vector, model)
+    conditions = where(_VISIBLE, "e.status = 'published'", "e.ends_at > now()",
+                       "(e.registration_deadline IS NULL OR e.registration_deadline > now())",
+                       "e.organizer_id <> $1",
+                       "NOT EXISTS (SELECT 1 FROM event_attendees own WHERE own.event_id = e.id AND own.user_id = $1)")
+    return await conn.fetch(f"{_EVENT.replace('SELECT ', f'SELECT {distance} AS distance, ', 1)} {join}"
+                            f" WHERE {conditions} ORDER BY {distance} LIMIT {p(limit)}", *p.values)
 
 
 async def update_event(conn: asyncpg.Connection, event_id: UUID, changes: Mapping[str, Any]) -> None:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store import embeddings
 from chatserver.store.params import Params, where
 
 GROUP_FIELDS = frozenset({"name", "description", "category", "visibility", "membership_type", "max_members",
@@ -74,6 +75,17 @@ async def page(conn: asyncpg.Connection, viewer_id: UUID, is_admin: bool, *, equ
                        p.after("g.created_at", "g.id", after))
     return await conn.fetch(f"{_GROUP} WHERE {conditions} ORDER BY g.created_at DESC, g.id DESC LIMIT {p(limit)}",
                             *p.values)
+
+
+async def similar(conn: asyncpg.Connection, viewer_id: UUID, group_id: UUID, vector: str, model: str, *,
+                  limit: int) -> list[asyncpg.Record]:
+    """Active groups the viewer may see (as anyone, not as an admin), other than `group_id`, nearest to
+    `vector` first; each with the viewer's membership and its cosine `distance`."""
+    p = Params(viewer_id, False)
+    join, distance = embeddings.nearest(p, "group", "g.id", vector, model)
+    conditions = where(_VISIBLE, "g.status = 'active'", f"g.id <> {p(group_id)}")
+    return await conn.fetch(f"{_GROUP.replace('SELECT ', f'SELECT {distance} AS distance, ', 1)} {join}"
+                            f" WHERE {conditions} ORDER BY {distance} LIMIT {p(limit)}", *p.values)
 
 
 async def update_group(conn: asyncpg.Connection, group_id: UUID, changes: Mapping[str, Any]) -> None:
