@@ -15,6 +15,7 @@ from aiohttp import web
 
 from chatserver.actions import presence
 from chatserver.background import cancel
+from chatserver.db.roles import warn_if_bypassing
 from chatserver.http import (
     accounts,
     attachments,
@@ -23,6 +24,7 @@ from chatserver.http import (
     health,
     messages,
     openapi,
+    privacy,
     search,
     web_client,
     workspaces,
@@ -40,13 +42,15 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 REALTIME = web.AppKey("realtime", Realtime)
 
-API_MODULES = [accounts, workspaces, channels, messages, conversations, attachments, search]
+API_MODULES = [accounts, privacy, workspaces, channels, messages, conversations, attachments, search]
 API_MODULES += SEED_API_MODULES
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     async with open_services(app[SETTINGS]) as svc:
         app[SERVICES] = svc
+        async with svc.db.connection() as conn:
+            await warn_if_bypassing(conn)  # once per server start, not in every operator command
         realtime = app[REALTIME]
         realtime.start(svc)
         await svc.broker.start()

@@ -1,4 +1,4 @@
-"""`chatserver serve | migrate | settings | worker | users`: the console entry point."""
+"""`chatserver serve | migrate | settings | worker | users | rotate-bot-tokens`: the console entry point."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from chatserver import logs
+from chatserver import gc_pauses, logs
 from chatserver.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ async def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
         log.info("serving", extra={"host": settings.host, "port": sockets[0].getsockname()[1],
                                    "database": "external" if settings.database_url else "embedded",
                                    "fanout": "redis" if settings.redis_url else "in-process"})
+        gc_pauses.settle_after_startup()
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -153,12 +154,13 @@ def set_role(settings: Settings, login: str, role: str) -> None:
 
 def migrate(settings: Settings) -> None:
     from chatserver.db.migrations import migrate as run_migrations
-    from chatserver.services import database_url
+    from chatserver.db.roles import role_of
+    from chatserver.services import database_urls
 
     async def run() -> list[str]:
-        url, embedded = await database_url(settings)
+        urls, embedded = await database_urls(settings)
         try:
-            return await run_migrations(url)
+            return await run_migrations(urls.owner, grant_to=await role_of(urls.app) if urls.separate else None)
         finally:
             if embedded is not None:
                 embedded.stop()
@@ -173,6 +175,18 @@ def migrate_legacy_ai(settings: Settings) -> None:
 
     messages, votes = _with_services(settings, admin.move_legacy_ai_chats)
     print(f"moved {messages} legacy AI chat messages and {votes} votes")
+
+
+def rotate_bot_tokens(settings: Settings) -> None:
+    """`chatserver rotate-bot-tokens`: every Discord bot token re-encrypted with BOT_TOKEN_KEYS' first key."""
+    from chatserver.actions import bot_configs
+
+    rotation = _with_services(settings, bot_configs.rotate_tokens)
+    print(f"re-encrypted {rotation.rotated} bot tokens with the first key")
+    if rotation.unreadable:
+        print(f"chatserver: {rotation.unreadable} bot tokens are encrypted with a key no longer in BOT_TOKEN_KEYS: "
+              "put that key back (after the first) and run this again", file=sys.stderr)
+        sys.exit(1)
 
 
 def worker(settings: Settings, *, once: bool = False) -> None:
@@ -202,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     worker_cmd = commands.add_parser("worker", help="run the periodic tasks (daily summaries, clean-ups) until stopped")
     worker_cmd.add_argument("--once", action="store_true", help="run every job once and exit")
     commands.add_parser("migrate-legacy-ai", help="move deprecated AI chat messages and votes to the current tables")
+    commands.add_parser("rotate-bot-tokens", help="re-encrypt every Discord bot token with the first key of "
+                                                  "BOT_TOKEN_KEYS (then older keys can be removed)")
     users_cmd = commands.add_parser("users", help="manage user accounts").add_subparsers(dest="users_command",
                                                                                       required=True)
     role_cmd = users_cmd.add_parser(
@@ -239,7 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         serve(settings, load_test=load_test)
         return
-    {"serve": serve, "migrate": migrate, "migrate-legacy-ai": migrate_legacy_ai}[args.command](settings)
+    {"serve": serve, "migrate": migrate, "migrate-legacy-ai": migrate_legacy_ai,
+     "rotate-bot-tokens": rotate_bot_tokens}[args.command](settings)
 
 
 if __name__ == "__main__":

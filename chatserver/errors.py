@@ -15,6 +15,7 @@ HTTP_STATUS = {
     "payload_too_large": 413,
     "limit_reached": 429,
     "unavailable": 503,
+    "bad_signature": 400,
     "internal": 500,
 }
 
@@ -82,6 +83,11 @@ def limit_reached(message: str, **details: Any) -> ApiError:
 
 def unavailable(message: str, **details: Any) -> ApiError:
     return ApiError("unavailable", message, details or None)
+
+
+def bad_signature(message: str) -> ApiError:
+    """A signed request (Stripe's webhook) whose signature does not verify."""
+    return ApiError("bad_signature", message)
 
 
 def internal(message: str = "internal error") -> ApiError:

@@ -1,5 +1,6 @@
 """Periodic tasks: idempotent work on a timer (daily activity summaries, marketplace listing expiry,
-expired AI context purge), apart from job postings.
+expired AI context purge, analytics partitions made ahead, data retention, embeddings of changed
+content), apart from job postings.
 
 Web processes run them every PERIODIC_JOBS_INTERVAL seconds (chatserver/app.py); `chatserver
 worker` runs them in a process of its own. Each task is idempotent, so several processes running
@@ -12,7 +13,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from chatserver.actions import activity, marketplace, smilefactory_ai
+from chatserver.actions import (
+    activity,
+    analytics,
+    marketplace,
+    retention,
+    similarity,
+    smilefactory_ai,
+)
 from chatserver.actions.context import Services
 from chatserver.errors import ApiError
 
@@ -20,7 +28,10 @@ log = logging.getLogger(__name__)
 
 PERIODIC_TASKS: list[Callable[[Services], Awaitable[None]]] = [activity.summarise_recent_days,
                                                               marketplace.expire_listings,
-                                                              smilefactory_ai.purge_expired_context]
+                                                              smilefactory_ai.purge_expired_context,
+                                                              analytics.create_partitions,
+                                                              retention.apply_policies,
+                                                              similarity.embed_pending]
 
 
 async def run_once(svc: Services) -> None:

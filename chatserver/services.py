@@ -15,9 +15,10 @@ from redis.asyncio import Redis, RedisCluster
 from chatserver.actions.context import Services
 from chatserver.broker import Broker, MemoryBroker
 from chatserver.broker.redis import RedisBroker
-from chatserver.db import connect
+from chatserver.db import Database, connect
 from chatserver.db.embedded import EmbeddedPostgres
-from chatserver.db.migrations import apply_pending
+from chatserver.db.migrations import apply_pending, migrate
+from chatserver.db.roles import EMBEDDED_APP_ROLE, DatabaseUrls, create_app_role, with_user
 from chatserver.files import LocalFileStore
 from chatserver.mail import FileOutbox, SmtpMailer
 from chatserver.presence import MemoryPresence, MemoryTyping, PresenceTracker, TypingTracker
@@ -30,11 +31,23 @@ from chatserver.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+async def database_urls(settings: Settings) -> tuple[DatabaseUrls, EmbeddedPostgres | None]:
+    """Who serves and who migrates (chatserver/db/roles.py); the embedded server creates its application role."""
     if settings.database_url:
-        return settings.database_url, None
+        return DatabaseUrls(app=settings.database_url, owner=settings.database_owner_url or settings.database_url), None
     embedded = EmbeddedPostgres(settings.data_dir)
-    return embedded.start(), embedded
+    superuser = embedded.start()
+    await create_app_role(superuser)
+    return DatabaseUrls(app=with_user(superuser, EMBEDDED_APP_ROLE), owner=superuser), embedded
+
+
+async def migrate_for(db: Database, urls: DatabaseUrls) -> list[str]:
+    """Migrate as the owner; when that is another role than the pool's, grant the pool's role its use."""
+    async with db.connection() as conn:
+        if not urls.separate:
+            return await apply_pending(conn)
+        app_role = await conn.fetchval("SELECT current_user")
+    return await migrate(urls.owner, grant_to=app_role)
 
 
 @dataclass(slots=True)
@@ -65,14 +78,13 @@ def passwords(settings: Settings) -> Passwords:
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services ready for actions; the broker and presence are started by whoever delivers to sockets."""
-    url, embedded = await database_url(settings)
-    db = await connect(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max,
+    urls, embedded = await database_urls(settings)
+    db = await connect(urls.app, min_size=settings.db_pool_min, max_size=settings.db_pool_max,
                        connect_timeout=settings.db_connect_timeout, command_timeout=settings.db_command_timeout)
     shared = shared_state(settings)
     try:
         if settings.migrate_on_start:
-            async with db.connection() as conn:
-                applied = await apply_pending(conn)
+            applied = await migrate_for(db, urls)
             if applied:
                 log.info("migrations applied", extra={"migrations": applied})
         mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url \

@@ -6,6 +6,7 @@ configuration table and this file can be read side by side.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
@@ -98,6 +99,26 @@ def _log_level(value: str) -> str:
     return level
 
 
+def _secrets(value: str) -> tuple[str, ...]:
+    return tuple(secret.strip() for secret in value.split(",") if secret.strip())
+
+
+def _fernet_keys(value: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys, the first one encrypting; checked here so that a bad key stops the
+    start, and never echoed (the setting is a secret)."""
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    for number, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, UnicodeEncodeError):
+            valid = False
+        if not valid:
+            raise ValueError(f"key {number} is not a Fernet key (32 bytes in URL-safe base64, 44 characters); "
+                             "make one with: python -c 'from cryptography.fernet import Fernet; "
+                             "print(Fernet.generate_key().decode())'")
+    return keys
+
+
 def _env(name: str, parse: Callable[[str], Any], default: str, doc: str) -> Any:
     return dataclasses.field(default=None, metadata={"env": name, "parse": parse, "default": default, "doc": doc})
 
@@ -108,7 +129,12 @@ class Settings:
     port: int = _env("PORT", _int_in(0, 65535), "8080", "Port to listen on.")
     database_url: str | None = _env(
         "DATABASE_URL", _url("postgres", "postgresql"), "",
-        "PostgreSQL URL. Unset: an embedded PostgreSQL under CHAT_DATA_DIR.")
+        "PostgreSQL URL the server's pool signs in with (the application role). Unset: an embedded PostgreSQL "
+        "under CHAT_DATA_DIR, with its own roles.")
+    database_owner_url: str | None = dataclasses.field(default=None, repr=False, metadata={
+        "env": "DATABASE_OWNER_URL", "parse": _url("postgres", "postgresql"), "default": "",
+        "doc": "PostgreSQL URL of the role that owns the tables: migrations run with it and grant DATABASE_URL's "
+               "role what it needs. Unset: DATABASE_URL migrates too."})
     redis_url: str | None = _env(
         "REDIS_URL", _url("redis", "rediss", "unix"), "",
         "Redis URL. Unset: in-process fan-out, presence and rate limits (one process only).")
@@ -196,6 +222,11 @@ class Settings:
         "doc": "Bearer key for AI_BASE_URL; never logged or returned."})
     ai_model: str = _env("AI_MODEL", _text, "gpt-4o-mini", "Model named in AI chat completion requests.")
     ai_timeout: int = _env("AI_TIMEOUT", _int_in(1, 600), "60", "Seconds to wait for an AI reply.")
+    ai_embedding_model: str | None = _env(
+        "AI_EMBEDDING_MODEL", _optional_text, "",
+        "Model named in embeddings requests to AI_BASE_URL; its vectors must have 1536 dimensions (such as "
+        "text-embedding-3-small). Unset: similar profiles, posts and groups and recommended events answer "
+        "`unavailable`.")
     ai_daily_messages: int = _env(
         "AI_DAILY_MESSAGES", _int_in(1, 10000), "7", "AI chat messages a user may send per UTC day.")
     slot_booking_ttl: int = _env(
@@ -209,6 +240,15 @@ class Settings:
     periodic_jobs_interval: int = _env(
         "PERIODIC_JOBS_INTERVAL", _int_in(0, 7 * 86400), "3600",
         "Seconds between runs of the periodic tasks (daily activity summaries, marketplace listing expiry); 0 turns them off.")
+    bot_token_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False, metadata={
+        "env": "BOT_TOKEN_KEYS", "parse": _fernet_keys, "default": "",
+        "doc": "Fernet keys for Discord bot tokens at rest, comma separated: the first encrypts, all decrypt "
+               "(rotation: docs/operations.md). Unset: a key generated once in CHAT_DATA_DIR/bot-token.key. "
+               "Never logged."})
+    stripe_webhook_secrets: tuple[str, ...] = dataclasses.field(default=(), repr=False, metadata={
+        "env": "STRIPE_WEBHOOK_SECRET", "parse": _secrets, "default": "",
+        "doc": "Signing secret of the Stripe webhook endpoint (whsec_...); several, comma separated, while one "
+               "rotates. Unset: POST /api/v1/webhooks/stripe answers `unavailable`. Never logged."})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -221,7 +261,8 @@ class Settings:
             try:
                 values[field.name] = meta["parse"](raw)
             except ValueError as exc:
-                problems.append(f"{meta['env']}={raw!r}: {exc}")
+                shown = repr(raw) if field.repr else "(hidden)"  # secrets stay out of the message
+                problems.append(f"{meta['env']}={shown}: {exc}")
         if problems:
             raise SettingsError("bad configuration:\n  " + "\n  ".join(problems))
         values.update(overrides)

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -55,14 +56,20 @@ async def database_url(postgres: TestPostgres) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
+def app_database_url(postgres: TestPostgres, database_url: str) -> str:
+    """The test database as the application role sees it (the server's pool); `database_url` is the owner's."""
+    return postgres.app_url(urlsplit(database_url).path.lstrip("/"))
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, database_url: str, app_database_url: str, tmp_path: Path) -> Settings:
     """Settings for the test's server; `@pytest.mark.settings(NAME=value, ...)` overrides environment values."""
     marker = request.node.get_closest_marker("settings")
     # Tests sign up many accounts from one address; the auth limit has its own test.
     environ = {"RATE_LIMIT_AUTH": "100000/1"}
     environ |= {name: str(value) for name, value in (marker.kwargs if marker else {}).items()}
-    return Settings.from_env(environ, database_url=database_url, data_dir=tmp_path, db_pool_min=1, db_pool_max=5,
-                             log_json=False)
+    return Settings.from_env(environ, database_url=app_database_url, database_owner_url=database_url,
+                             data_dir=tmp_path, db_pool_min=1, db_pool_max=5, log_json=False)
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ class Policy:
     """The base: admins everything, everybody else nothing. Subclasses open it up."""
 
     admin_sees_all: bool = True
+    # Whether the scope or the checks read community members, a tenant table under row-level security
+    # (sql/035): then the caller is set on the transaction first (actions/resources.py).
+    reads_members = False
 
     def scope(self, principal: Principal) -> Any:
         if principal.is_admin and self.admin_sees_all:
@@ -112,6 +115,7 @@ class InCommunity(Owned):
     the author edits, the author or a community moderator (or higher) deletes."""
 
     community: str = "community_id"
+    reads_members = True
 
     def member_scope(self, principal: Principal) -> Any:
         return CommunityVisible(self.community)

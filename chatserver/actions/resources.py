@@ -8,7 +8,8 @@ reference or a broken CHECK into `invalid` naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.policies import Policy
+from chatserver.db.tenancy import scope
 from chatserver.errors import ApiError, conflict, invalid, not_found
 from chatserver.schemas.pagination import PageQuery, by_columns, fetch_page
 from chatserver.store import generic
@@ -67,16 +69,31 @@ def constraint_error(error: generic.ConstraintError, rules: Rules) -> ApiError:
     return invalid({field_name: f"breaks the rule {error.constraint or 'not null'}"})
 
 
+@asynccontextmanager
+async def _opened(svc: Services, principal: Principal, rules: Rules,
+                  work: str | None) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction for `work` (None: a read), with the caller set on it where the policy reads community
+    members (row-level security, sql/035); a read that needs neither takes a plain connection."""
+    if work is None and not rules.policy.reads_members:
+        async with svc.db.connection() as conn:
+            yield conn
+        return
+    async with svc.db.transaction(f"{work or 'read'}_{rules.table.name}") as conn:
+        if rules.policy.reads_members:
+            await scope(conn, user_id=principal.user_id)
+        yield conn
+
+
 async def list_rows(svc: Services, principal: Principal, rules: Rules, query: PageQuery, *,
                     filters: Mapping[str, Any], search: str | None) -> tuple[Sequence, str | None]:
-    async with svc.db.connection() as conn:
+    async with _opened(svc, principal, rules, None) as conn:
         return await fetch_page(query, lambda after, limit: generic.list_rows(
             conn, rules.table, rules.policy.scope(principal), principal.user_id, filters=filters, search=search,
             after=after, limit=limit), by_columns(rules.table.order, rules.table.key))
 
 
 async def get_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> asyncpg.Record:
-    async with svc.db.connection() as conn:
+    async with _opened(svc, principal, rules, None) as conn:
         row = await generic.get_row(conn, rules.table, rules.policy.scope(principal), principal.user_id, key)
     if row is None:
         raise not_found(rules.name)
@@ -86,7 +103,7 @@ async def get_row(svc: Services, principal: Principal, rules: Rules, key: Any) -
 async def create_row(svc: Services, principal: Principal, rules: Rules, values: Mapping[str, Any]) -> asyncpg.Record:
     values = {**values, **rules.policy.owned_values(principal)}
     try:
-        async with svc.db.transaction(f"create_{rules.table.name}") as conn:
+        async with _opened(svc, principal, rules, "create") as conn:
             await rules.policy.check_create(conn, principal, values)
             if rules.on_create is not None:
                 await rules.on_create(conn, principal, values)
@@ -109,7 +126,7 @@ async def update_row(svc: Services, principal: Principal, rules: Rules, key: Any
                      values: Mapping[str, Any]) -> asyncpg.Record:
     values = dict(values)
     try:
-        async with svc.db.transaction(f"update_{rules.table.name}") as conn:
+        async with _opened(svc, principal, rules, "update") as conn:
             row = await _row_to_change(conn, principal, rules, key, "update")
             if rules.on_update is not None:
                 await rules.on_update(conn, principal, row, values)
@@ -122,7 +139,7 @@ async def update_row(svc: Services, principal: Principal, rules: Rules, key: Any
 
 async def delete_row(svc: Services, principal: Principal, rules: Rules, key: Any) -> None:
     try:
-        async with svc.db.transaction(f"delete_{rules.table.name}") as conn:
+        async with _opened(svc, principal, rules, "delete") as conn:
             await _row_to_change(conn, principal, rules, key, "delete")
             await generic.delete_row(conn, rules.table, key)
     except generic.ConstraintError as error:

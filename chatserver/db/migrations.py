@@ -15,6 +15,8 @@ from pathlib import Path
 
 import asyncpg
 
+from chatserver.db.roles import grant_app_role
+
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -49,8 +51,11 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
     return migrations
 
 
-async def apply_pending(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Apply what is missing; return the names applied by this call."""
+async def apply_pending(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR, *, grant_to: str | None = None) -> list[str]:
+    """Apply what is missing; return the names applied by this call.
+
+    `grant_to`: the application role, when it is not the one migrating (chatserver/db/roles.py); it is given
+    the use of every table, sequence and function, under the same lock (concurrent GRANTs collide)."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY, timeout=_TIMEOUT)
     try:
@@ -75,14 +80,16 @@ async def apply_pending(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> li
                 )
             log.info("migration applied", extra={"migration": migration.name})
             applied_now.append(migration.name)
+        if grant_to is not None:
+            await grant_app_role(conn, grant_to)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now
 
 
-async def migrate(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
+async def migrate(url: str, sql_dir: Path = SQL_DIR, *, grant_to: str | None = None) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
-        return await apply_pending(conn, sql_dir)
+        return await apply_pending(conn, sql_dir, grant_to=grant_to)
     finally:
         await conn.close()

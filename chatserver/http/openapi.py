@@ -211,6 +211,16 @@ SEED_SYSTEMS = {
                        "agreed → completed (or cancelled), each step by the party allowed it, one sale per listing.",
         "groups": "Public, private or hidden groups, open, by approval or by invite code, with a member cap, "
                   "roles, bans, and a chat channel of the realtime core for their members.",
+        "similarity": "Similar profiles, posts and groups and recommended events, nearest first by the embeddings "
+                      "(pgvector) of what each says; `unavailable` without AI_EMBEDDING_MODEL.",
+    },
+    "CommunityOS": {
+        "subscription tiers": "What a community sells (price, interval, features, Discord role, member cap), "
+                              "managed by its owner and admins; members pick one within its cap.",
+        "billing": "Subscriptions and payments, written only by Stripe's signed, idempotent webhook.",
+        "discord bots": "A community's Discord bot configuration; its token is stored encrypted and never returned.",
+        "analytics": "A community's analytics events (partitioned by month) and their counts by day and type.",
+        "data retention": "How long rows of the allow-listed tables are kept; the worker deletes older ones.",
     },
 }
 
@@ -297,7 +307,7 @@ summaries.
 Errors are `application/problem+json` (RFC 9457) with a `code` that programs match on: `unauthorized`,
 `forbidden`, `not_found`, `invalid` (with `errors` naming the fields), `conflict`, `version_conflict`,
 `rate_limited` (with `details.retryAfter`), `payload_too_large`, `limit_reached`, `unavailable`,
-`internal`. Lists are cursor pages: `?limit=&cursor=` answers `{items, nextCursor}`. A resource with a
+`bad_signature` (a webhook's signature does not verify), `internal`. Lists are cursor pages: `?limit=&cursor=` answers `{items, nextCursor}`. A resource with a
 version answers it as an `ETag`; a `PATCH` or `DELETE` with an `If-Match` that no longer matches
 answers 412 `version_conflict`.
 """

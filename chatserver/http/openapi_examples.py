@@ -269,5 +269,6 @@ _DETAILS = {
     "payload_too_large": "content is longer than 40000 characters",
     "limit_reached": "the daily limit is used up",
     "unavailable": "the database is not answering: try again shortly",
+    "bad_signature": "no v1 signature matches",
     "internal": "internal error",
 }

@@ -6,7 +6,10 @@ from __future__ import annotations
 from chatserver.http import (
     activity,
     ai_chats,
+    analytics,
     anonymous,
+    billing,
+    bot_configs,
     communities,
     connections,
     documents,
@@ -17,6 +20,8 @@ from chatserver.http import (
     planner,
     posts,
     profiles,
+    retention,
+    similarity,
     skills,
     smilefactory_ai,
     smilefactory_events,
@@ -25,5 +30,5 @@ from chatserver.http import (
 )
 
 SEED_API_MODULES = [communities, typed_messages, invites, connections, anonymous, ai_chats, documents, skills, jobs,
-                    planner, activity, forms, smilefactory_events, posts,
-                    marketplace, smilefactory_groups, profiles, smilefactory_ai]
+                    planner, activity, forms, similarity, smilefactory_events, posts,
+                    marketplace, smilefactory_groups, profiles, smilefactory_ai, billing, bot_configs, analytics, retention]

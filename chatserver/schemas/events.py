@@ -98,7 +98,8 @@ class SessionRevokedEvent(WireModel):
     """The socket is disconnected right after this event."""
 
     session_id: UUID
-    reason: str = Field(description="Such as `logout`, `revoked by user`, `password reset`, `refresh token reused`.")
+    reason: str = Field(description="Such as `logout`, `revoked by user`, `password reset`, `refresh token reused`, "
+                                    "`account deleted`.")
 
 
 class WorkspaceForEveryone(Workspace):

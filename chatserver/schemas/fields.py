@@ -145,3 +145,6 @@ def money(precision: int) -> Any:
 
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code, such as `USD`.")]
+# Discord's ids (snowflakes) as text: guilds, users, roles, channels, bot applications (CommunityOS).
+DiscordId = Annotated[str, Field(pattern="^[0-9]{1,20}$", examples=["1187654321098765432"],
+                                 description="A Discord id (a snowflake): up to 20 digits, as text.")]

@@ -29,7 +29,7 @@ SELECT $1::date,
       + (SELECT count(*) FROM community_posts WHERE created_at >= $2 AND created_at < $3),
     (SELECT count(*) FROM job_applications WHERE created_at >= $2 AND created_at < $3),
     (SELECT count(*) FROM skill_attempts WHERE created_at >= $2 AND created_at < $3),
-    (SELECT count(*) FROM community_members WHERE joined_at >= $2 AND joined_at < $3)
+    chat_members_joined($2, $3)  -- across communities, past row-level security (sql/035)
 ON CONFLICT (date) DO UPDATE SET
     total_users_active = EXCLUDED.total_users_active, total_sessions = EXCLUDED.total_sessions,
     total_page_views = EXCLUDED.total_page_views, total_actions = EXCLUDED.total_actions,

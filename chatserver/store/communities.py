@@ -13,7 +13,8 @@ from chatserver.store.params import Params, where
 # What the wire shows of a community, with the caller's own membership.
 _COMMUNITY = """
     c.id, c.name, c.slug, c.description, c.avatar_url, c.banner_image, c.created_by, c.is_private,
-    c.is_active, c.settings, c.member_count, c.created_at, c.updated_at,
+    c.is_active, c.settings, c.member_count, c.discord_guild_id, c.status, c.subscription_tier, c.created_at,
+    c.updated_at,
     me.role AS my_role, me.status AS my_status
 """
 _FROM = "communities c LEFT JOIN community_members me ON me.community_id = c.id AND me.user_id = $1"
@@ -21,16 +22,31 @@ _FROM = "communities c LEFT JOIN community_members me ON me.community_id = c.id 
 _VISIBLE = "(NOT c.is_private OR me.user_id IS NOT NULL OR $2)"
 
 COMMUNITY_FIELDS = frozenset({"name", "slug", "description", "avatar_url", "banner_image", "is_private",
-                              "is_active", "settings"})
+                              "is_active", "settings", "discord_guild_id", "status", "subscription_tier"})
+MEMBER_FIELDS = frozenset({"nickname", "discord_user_id", "roles", "is_active"})
 
 _MEMBER = """
     m.id, m.community_id, m.user_id, m.role, m.status, m.nickname, m.joined_at, m.updated_at,
+    m.discord_user_id, m.roles, m.is_active, m.subscription_status, m.subscription_tier_id,
+    m.subscription_expires_at, m.total_spent,
     u.username, u.display_name, u.avatar_url
 """
 
 
 class SlugTaken(Exception):
+    """A unique value of the community is another's: `field` says which (slug, discord_guild_id)."""
+
+    def __init__(self, field: str = "slug") -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class DiscordUserTaken(Exception):
     pass
+
+
+def _taken(error: asyncpg.UniqueViolationError) -> SlugTaken:
+    return SlugTaken("discord_guild_id" if "discord" in (error.constraint_name or "") else "slug")
 
 
 class AlreadyMember(Exception):
@@ -38,7 +54,7 @@ class AlreadyMember(Exception):
 
 
 async def create(conn: asyncpg.Connection, owner_id: UUID, values: Mapping[str, Any]) -> UUID:
-    """The community and its owner's membership, in the caller's transaction."""
+    """The community, in the caller's transaction; its owner's membership is added next, in its scope."""
     columns = [name for name in values if name in COMMUNITY_FIELDS]
     placeholders = ", ".join(f"${i}" for i in range(2, len(columns) + 2))
     try:
@@ -47,9 +63,8 @@ async def create(conn: asyncpg.Connection, owner_id: UUID, values: Mapping[str, 
             f" VALUES ($1{', ' + placeholders if columns else ''}) RETURNING id",
             owner_id, *(values[c] for c in columns),
         )
-    except asyncpg.UniqueViolationError:
-        raise SlugTaken from None
-    await add_member(conn, community_id, owner_id, role="owner", status="active")
+    except asyncpg.UniqueViolationError as error:
+        raise _taken(error) from None
     return community_id
 
 
@@ -73,8 +88,8 @@ async def update(conn: asyncpg.Connection, community_id: UUID, changes: Mapping[
         return
     try:
         await conn.execute(f"UPDATE communities SET {assignments}, updated_at = now() WHERE id = $1", *p.values)
-    except asyncpg.UniqueViolationError:
-        raise SlugTaken from None
+    except asyncpg.UniqueViolationError as error:
+        raise _taken(error) from None
 
 
 async def delete(conn: asyncpg.Connection, community_id: UUID) -> None:
@@ -122,6 +137,18 @@ async def set_member(conn: asyncpg.Connection, community_id: UUID, user_id: UUID
         "UPDATE community_members SET role = $3, status = $4, updated_at = now()"
         " WHERE community_id = $1 AND user_id = $2", community_id, user_id, role, status)
     await _recount(conn, community_id)
+
+
+async def update_member_details(conn: asyncpg.Connection, community_id: UUID, user_id: UUID,
+                                 changes: Mapping[str, Any]) -> None:
+    p = Params(community_id, user_id)
+    if not (assignments := p.assignments(changes, MEMBER_FIELDS)):
+        return
+    try:
+        await conn.execute(f"UPDATE community_members SET {assignments}, updated_at = now()"
+                           " WHERE community_id = $1 AND user_id = $2", *p.values)
+    except asyncpg.UniqueViolationError:
+        raise DiscordUserTaken from None
 
 
 async def remove_member(conn: asyncpg.Connection, community_id: UUID, user_id: UUID) -> None:

@@ -10,10 +10,11 @@ import asyncpg
 from chatserver.store.params import Params, where
 
 
-async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text: str | None) -> asyncpg.Record:
+async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text: str | None) -> asyncpg.Record | None:
+    """None for an erased account: its sockets' last OFFLINE comes after the erasure, and stores nothing."""
     return await conn.fetchrow(
         """INSERT INTO user_presence (user_id, status, status_text, last_active_at, updated_at)
-           VALUES ($1, $2, $3, now(), now())
+           SELECT $1, $2, $3, now(), now() WHERE EXISTS (SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL)
            ON CONFLICT (user_id) DO UPDATE
               SET status = excluded.status, status_text = excluded.status_text,
                   last_active_at = excluded.last_active_at, updated_at = now()

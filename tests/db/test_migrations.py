@@ -69,3 +69,42 @@ async def test_a_failing_migration_rolls_back_and_is_not_recorded(postgres, tmp_
             await conn.close()
     finally:
         await postgres.drop_database(name)
+
+
+async def test_migrating_as_the_owner_grants_the_application_role_the_use_of_everything_and_no_more(postgres):
+    """DATABASE_URL (the pool's role) and DATABASE_OWNER_URL (the owner, who migrates), on a fresh database."""
+    name = await postgres.create_database(template=None)
+    owner_url, app_url = postgres.url(name), postgres.app_url(name)
+    try:
+        env = {**os.environ, "DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url, "LOG_JSON": "false"}
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "chatserver", "migrate", env=env,
+                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await process.communicate()
+        assert process.returncode == 0 and out.decode().startswith("applied:"), (out, err)
+        owner = await asyncpg.connect(owner_url)
+        try:
+            await owner.execute("CREATE TABLE added_later (id int)")  # as a later migration would
+        finally:
+            await owner.close()
+
+        app = await asyncpg.connect(app_url)
+        try:
+            missing = await app.fetch(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT (has_table_privilege(c.oid, 'SELECT')"
+                " AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE')"
+                " AND has_table_privilege(c.oid, 'DELETE'))")
+            assert missing == []
+            assert await app.fetchval("SELECT count(*) FROM added_later") == 0
+            owned = await app.fetchval("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")
+            assert owned == 0
+            try:
+                await app.execute("CREATE TABLE mine (id int)")
+                created = True
+            except asyncpg.InsufficientPrivilegeError:
+                created = False
+            assert not created
+        finally:
+            await app.close()
+    finally:
+        await postgres.drop_database(name)

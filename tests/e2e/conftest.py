@@ -63,12 +63,14 @@ def redis_env(request, redis_backend) -> dict[str, str]:
 
 
 @pytest.fixture
-async def cluster(request, database_url, redis_env, tmp_path) -> AsyncIterator[Cluster]:
-    """Three server processes; `@pytest.mark.cluster(count=2, env={...})` changes that."""
+async def cluster(request, database_url, app_database_url, redis_env, tmp_path) -> AsyncIterator[Cluster]:
+    """Three server processes; `@pytest.mark.cluster(count=2, env={...})` changes that.
+    They sign in as the application role and would migrate as the owner, as in production."""
     marker = request.node.get_closest_marker("cluster")
     options = marker.kwargs if marker else {}
-    cluster = Cluster(database_url, redis_env["REDIS_URL"], tmp_path,
-                      env={"RATE_LIMIT_SEND": "100000/1", "RATE_LIMIT_AUTH": "100000/1", **redis_env,
+    cluster = Cluster(app_database_url, redis_env["REDIS_URL"], tmp_path,
+                      env={"DATABASE_OWNER_URL": database_url,
+                           "RATE_LIMIT_SEND": "100000/1", "RATE_LIMIT_AUTH": "100000/1", **redis_env,
                            **options.get("env", {})})
     try:
         await cluster.start(options.get("count", 3))

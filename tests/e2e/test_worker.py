@@ -9,8 +9,10 @@ import sys
 import asyncpg
 
 
-async def test_the_worker_runs_the_jobs_once_and_exits(database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "CHAT_DATA_DIR": str(tmp_path), "LOG_JSON": "false"}
+async def test_the_worker_runs_the_jobs_once_and_exits(database_url, app_database_url, tmp_path):
+    # As in production: the worker's pool signs in as the application role, its migrations as the owner.
+    env = {**os.environ, "DATABASE_URL": app_database_url, "DATABASE_OWNER_URL": database_url,
+           "CHAT_DATA_DIR": str(tmp_path), "LOG_JSON": "false"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "chatserver", "worker", "--once", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

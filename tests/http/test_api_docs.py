@@ -71,8 +71,9 @@ def test_chat_tags_come_first_then_the_seed_features_by_seed_system(document):
     names = [tag["name"] for tag in document["tags"]]
     assert names[:7] == ["auth", "account", "workspaces", "channels", "messages", "conversations", "attachments"]
     seeds = names[7:]
-    assert seeds and all(re.match(r"(GrowCommunity|Career platform|SmileFactory): ", name) for name in seeds), seeds
-    systems = ["GrowCommunity", "Career platform", "SmileFactory"]
+    assert seeds and all(re.match(r"(GrowCommunity|Career platform|SmileFactory|CommunityOS): ", name)
+                         for name in seeds), seeds
+    systems = ["GrowCommunity", "Career platform", "SmileFactory", "CommunityOS"]
     assert seeds == sorted(seeds, key=lambda name: systems.index(name.split(":")[0]))  # grouped
     assert all(tag.get("description") for tag in document["tags"])
     assert [group["name"] for group in document["x-tagGroups"]] == ["Chat", *systems]

@@ -13,6 +13,7 @@ import asyncpg
 
 from chatserver.db.embedded import EmbeddedPostgres
 from chatserver.db.migrations import migrate
+from chatserver.db.roles import EMBEDDED_APP_ROLE, create_app_role, with_user
 from tests.support.redis_server import free_port
 
 TEMPLATE = "chat_template"
@@ -24,10 +25,16 @@ class TestPostgres:
         # Short path: PostgreSQL's unix socket lives in the data directory and the path has a length limit.
         self.root = Path(tempfile.mkdtemp(prefix=f"chatpg-{worker}-", dir="/tmp"))
         self.embedded = EmbeddedPostgres(self.root, stop_on_exit=True)
-        self.admin_url = self.embedded.start()
+        self.admin_url = self.embedded.start()  # the superuser, who owns the tables and migrates
+        asyncio.run(create_app_role(self.admin_url))
 
     def url(self, database: str) -> str:
+        """The owner's (superuser's) URL: migrations, and tests that set up or inspect rows behind the server."""
         return self.embedded.url(database)
+
+    def app_url(self, database: str) -> str:
+        """The application role's URL, which the servers under test connect with: row-level security binds it."""
+        return with_user(self.url(database), EMBEDDED_APP_ROLE)
 
     def prepare_template(self) -> None:
         async def run() -> None:
@@ -37,7 +44,7 @@ class TestPostgres:
                 await conn.execute(f"CREATE DATABASE {TEMPLATE}")
             finally:
                 await conn.close()
-            await migrate(self.url(TEMPLATE))
+            await migrate(self.url(TEMPLATE), grant_to=EMBEDDED_APP_ROLE)  # the grants are copied with the template
 
         asyncio.run(run())
 
