@@ -14,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.actions import tenants
 from chatserver.actions.context import Principal, Services
-from chatserver.db.tenancy import scope
 from chatserver.errors import conflict, forbidden, invalid, not_found
 from chatserver.schemas.billing import (
     MemberBillingOut,
@@ -33,8 +33,7 @@ from chatserver.schemas.billing import (
     TierUpdateIn,
 )
 from chatserver.schemas.pagination import by_columns, fetch_page
-from chatserver.schemas.roles import COMMUNITY_ROLES
-from chatserver.store import billing, communities
+from chatserver.store import billing
 
 
 @asynccontextmanager
@@ -42,13 +41,7 @@ async def _in_community(svc: Services, name: str, principal: Principal, communit
                         manage: bool = False) -> AsyncIterator[asyncpg.Connection]:
     """A transaction scoped to the community, which the caller sees; `manage`: and may run (owner, admin)."""
     async with svc.db.transaction(name) as conn:
-        await scope(conn, community_id=community_id, user_id=principal.user_id)
-        if await communities.visible(conn, community_id, principal.user_id, is_admin=principal.is_admin) is None:
-            raise not_found("community")
-        if manage and not principal.is_admin:
-            role = await communities.active_role(conn, community_id, principal.user_id)
-            if not COMMUNITY_ROLES.at_least(role, "admin"):
-                raise forbidden("only the community's owner and admins manage its tiers and see its billing")
+        await (tenants.enter_as_manager if manage else tenants.enter)(conn, principal, community_id)
         yield conn
 
 

@@ -1,5 +1,5 @@
-"""Entering a community's tenant scope as one who manages it, for the CommunityOS resources that only
-its admins and owner handle (the bot configuration, analytics)."""
+"""Entering a community's tenant scope, as one who sees it or as one who manages it, for the
+CommunityOS resources (tiers and billing, the bot configuration, analytics)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,18 @@ from chatserver.schemas.roles import COMMUNITY_ROLES
 from chatserver.store import communities
 
 
-async def enter_as_manager(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> None:
-    """Scope the open transaction to the community (row-level security) and check that the caller is
-    its admin or owner, or a platform admin: `not_found` for a community they cannot see, `forbidden`
-    for one they see but do not manage."""
+async def enter(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> None:
+    """Scope the open transaction to the community (row-level security), which the caller must see:
+    `not_found` otherwise."""
     await scope(conn, community_id=community_id, user_id=principal.user_id)
     if await communities.visible(conn, community_id, principal.user_id, is_admin=principal.is_admin) is None:
         raise not_found("community")
+
+
+async def enter_as_manager(conn: asyncpg.Connection, principal: Principal, community_id: UUID) -> None:
+    """`enter`, and check that the caller is the community's admin or owner, or a platform admin:
+    `forbidden` for one they see but do not manage."""
+    await enter(conn, principal, community_id)
     if not principal.is_admin and not COMMUNITY_ROLES.at_least(
             await communities.active_role(conn, community_id, principal.user_id), "admin"):
         raise forbidden("only the community's admins and owner may do this")
