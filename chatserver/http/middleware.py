@@ -16,6 +16,8 @@ from chatserver.http.problem import problem_response
 
 log = logging.getLogger("chatserver.http")
 
+CLIENT_CLOSED_REQUEST = 499  # as nginx logs it: the client went away before the answer
+
 
 class _ShortParserErrors(logging.Filter):
     """aiohttp answers a request its HTTP parser refuses (a NUL in a header, a bad request line)
@@ -80,6 +82,12 @@ async def _answer(request: web.Request, handler) -> web.StreamResponse:
         code = _STATUS_CODES.get(exc.status, "invalid" if exc.status < 500 else "internal")
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return problem_response(ApiError(code, exc.reason or code), status=exc.status, headers=allow)
+    except ConnectionResetError:
+        if request.transport is not None and not request.transport.is_closing():
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return problem_response(internal())
+        # The client hung up mid-request (a websocket handshake cut short, say): nobody to answer.
+        return web.Response(status=CLIENT_CLOSED_REQUEST, reason="Client Closed Request")
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return problem_response(internal())

@@ -86,13 +86,18 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
     async def __call__(self, environ):
         request = environ["aiohttp.request"]
         self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
-        await self._sock.prepare(request)
+        engineio_socket = getattr(self.handler, "__self__", None)
+        try:
+            await self._sock.prepare(request)
+        except ConnectionResetError:  # the client hung up mid-handshake: a session opened by it goes too
+            if engineio_socket is not None and not engineio_socket.connected:  # (not one upgrading from polling)
+                await engineio_socket.close(wait=False, abort=True)
+            raise
         self.environ = environ
         self._request = request
         self._pending: list[bytes] = []
         self._flush_scheduled = False
         self._draining = False
-        engineio_socket = getattr(self.handler, "__self__", None)
         if engineio_socket is not None:
             # Kept on the session, so a client that stopped reading can be cut off at once
             # (manager.RoomManager): a close frame would only queue behind what it is not reading.

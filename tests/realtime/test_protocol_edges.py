@@ -487,3 +487,20 @@ async def test_a_hand_spoken_session_works_end_to_end(server):
     await ws.send_str("41")  # Socket.IO DISCONNECT, then the client closes
     await ws.close()
     await _sessions_gone(server)
+
+
+async def test_clients_that_hang_up_during_the_websocket_handshake_leave_no_error_and_no_session(server):
+    """A mobile client that loses its network mid-handshake is normal: no error logged, nothing left behind."""
+    url = urlsplit(server.url)
+    handshake = (f"GET {WS_PATH} HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode()
+    loop = asyncio.get_running_loop()
+    for _ in range(40):
+        sock = socket.socket()
+        sock.setblocking(False)
+        await loop.sock_connect(sock, (url.hostname, url.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+        await loop.sock_sendall(sock, handshake)
+        sock.close()
+    await _sessions_gone(server)
+    await _still_serves(server)
