@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,7 +21,7 @@ from aiohttp import WSCloseCode, web
 from engineio import payload as eio_payload
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
-from chatserver.realtime.websocket import ChatSocket, ChatWebSocket, packet_problem
+from chatserver.realtime.websocket import ChatSocket, ChatWebSocket, Outbox, packet_problem
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,20 @@ def _translate_request(request: web.Request) -> dict[str, Any]:
     return environ
 
 
-class OutputQueue(asyncio.Queue):
-    """A socket's output queue that knows how many bytes it holds (manager.RoomManager bounds
-    both the packets and the bytes waiting for a client that does not read)."""
+class OutputQueue:
+    """An Engine.IO session's output queue (engine.io's interface: an unbounded asyncio.Queue) that
+    knows how many bytes it holds: manager.RoomManager bounds both the packets and the bytes waiting
+    for a client that does not read. Most sockets are websockets whose packets go straight out
+    (websocket.ChatSocket), so the queue holds nothing most of the time and then holds no memory
+    either: an asyncio.Queue keeps four deques and an Event per socket, about 2 KiB."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    __slots__ = ("_items", "_getters", "_unfinished", "_idle", "bytes")
+
+    def __init__(self, *_args, **_kwargs) -> None:
+        self._items: deque | None = None
+        self._getters: list[asyncio.Future] | None = None
+        self._unfinished = 0
+        self._idle: asyncio.Event | None = None  # for join(), made when someone waits
         self.bytes = 0
 
     @staticmethod
@@ -77,14 +86,70 @@ class OutputQueue(asyncio.Queue):
         data = getattr(item, "data", None)
         return len(data) if isinstance(data, str | bytes) else 0
 
-    def _put(self, item) -> None:
-        self.bytes += self._size(item)
-        super()._put(item)
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
 
-    def _get(self):
-        item = super()._get()
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        self.bytes += self._size(item)
+        self._unfinished += 1
+        if self._idle is not None:
+            self._idle.clear()
+        self._wake_next()
+
+    async def put(self, item) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self):
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.popleft()
         self.bytes -= self._size(item)
+        if not self._items:
+            self._items = None
         return item
+
+    async def get(self):
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                elif self._items:  # woken, then cancelled: the item goes to the next getter
+                    self._wake_next()
+                raise
+        return self.get_nowait()
+
+    def _wake_next(self) -> None:
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+                return
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if self._unfinished == 0 and self._idle is not None:
+            self._idle.set()
+
+    async def join(self) -> None:
+        if self._unfinished:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            await self._idle.wait()
 
 
 class ChatEngineServer(engineio.AsyncServer):
@@ -92,6 +157,7 @@ class ChatEngineServer(engineio.AsyncServer):
         super().__init__(*args, **kwargs)
         # A copy: the driver's dict is shared by every server in the process.
         self._async = {**self._async, "websocket": ChatWebSocket, "translate_request": _translate_request}
+        self.chat_outbox = Outbox()
 
     def create_queue(self, *args, **kwargs) -> OutputQueue:
         return OutputQueue(*args, **kwargs)

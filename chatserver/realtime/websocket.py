@@ -79,6 +79,27 @@ def packet_problem(data: str | bytes, allowed_types: frozenset[str] = WEBSOCKET_
     return None
 
 
+class Outbox:
+    """The websockets handed frames in this event-loop turn. They are written at the end of the
+    turn, in one callback for all of them: a broadcast to a room of a thousand schedules one
+    callback, not a thousand."""
+
+    __slots__ = ("_websockets",)
+
+    def __init__(self) -> None:
+        self._websockets: list[ChatWebSocket] = []
+
+    def add(self, websocket: ChatWebSocket) -> None:
+        if not self._websockets:
+            asyncio.get_running_loop().call_soon(self._write)
+        self._websockets.append(websocket)
+
+    def _write(self) -> None:
+        websockets, self._websockets = self._websockets, []
+        for websocket in websockets:
+            websocket.flush()
+
+
 class ChatWebSocket(engineio_aiohttp.WebSocket):
     """The aiohttp websocket under one Engine.IO session. Server frames are built here (unmasked:
     a small header and the payload) and gathered per event-loop turn into one write."""
@@ -95,8 +116,8 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
             raise
         self.environ = environ
         self._request = request
+        self._transport = request.transport
         self._pending: list[bytes] = []
-        self._flush_scheduled = False
         self._draining = False
         if engineio_socket is not None:
             # Kept on the session, so a client that stopped reading can be cut off at once
@@ -120,8 +141,8 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
 
     async def send(self, message):
         """Hand over one packet's frame; past the high-water mark, wait until the kernel took the rest."""
-        transport = self._request.transport
-        if transport is None or transport.is_closing():
+        transport = self._transport
+        if transport.is_closing():
             raise ConnectionResetError("websocket closed")
         self._hand_over(frame(message))
         if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
@@ -134,41 +155,38 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
     def take_now(self, framed: bytes) -> bool:
         """Hand over a frame if the connection takes it without waiting: not while a send waits
         for the kernel, nor past the high-water mark. False: the caller queues it."""
-        transport = self._request.transport
-        if self._draining or transport is None or transport.is_closing() \
+        transport = self._transport
+        if self._draining or transport.is_closing() \
                 or transport.get_write_buffer_size() > WRITE_HIGH_WATER:
             return False
         self._hand_over(framed)
         return True
 
     def _hand_over(self, framed: bytes) -> None:
+        if not self._pending:
+            self.server.chat_outbox.add(self)
         self._pending.append(framed)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
+    def flush(self) -> None:
+        """Write what was handed over, in one write."""
         frames, self._pending = self._pending, []
-        transport = self._request.transport
-        if frames and transport is not None and not transport.is_closing():
+        transport = self._transport
+        if frames and not transport.is_closing():
             transport.write(b"".join(frames))
 
     async def close(self):
-        self._flush()  # what was handed over goes out before the close frame
+        self.flush()  # what was handed over goes out before the close frame
         await self._sock.close()
 
     async def close_with(self, code: int) -> None:
         """Close frame with `code`; a client that neither reads nor answers it within
         CLOSE_GRACE loses its TCP connection instead of holding the close open."""
-        self._flush()
+        self.flush()
         try:
             async with asyncio.timeout(CLOSE_GRACE):
                 await self._sock.close(code=code)
         except TimeoutError:
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()
+            self._transport.abort()
 
 
 class ChatSocket(AsyncSocket):
