@@ -47,6 +47,7 @@ class Event:
 
 
 Deliver = Callable[[Event], Awaitable[None]]
+Subscribed = Callable[[str], None]
 
 
 class Broker(Protocol):
@@ -55,6 +56,12 @@ class Broker(Protocol):
 
     def on_event(self, deliver: Deliver) -> None:
         """Register this process's deliverer for events that arrive."""
+
+    def on_subscribed(self, subscribed: Subscribed) -> None:
+        """Register what to tell, with the room, when events published to a room this process wants
+        reach it from then on: once the subscription `interest` asked for is in place (at once, inside
+        `interest`, when it already is or none is needed), and again whenever it is made anew after a
+        lost link. Whatever was published to the room before that may never arrive."""
 
     def interest(self, room: str, wanted: bool) -> None:
         """This process now has (or no longer has) sockets in `room`: start (or stop) receiving its events."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from chatserver import metrics
-from chatserver.broker.base import Deliver, Event
+from chatserver.broker.base import Deliver, Event, Subscribed
 
 log = logging.getLogger(__name__)
 
@@ -13,9 +13,13 @@ log = logging.getLogger(__name__)
 class MemoryBroker:
     def __init__(self) -> None:
         self._deliverers: list[Deliver] = []
+        self._subscribed: list[Subscribed] = []
 
     def on_event(self, deliver: Deliver) -> None:
         self._deliverers.append(deliver)
+
+    def on_subscribed(self, subscribed: Subscribed) -> None:
+        self._subscribed.append(subscribed)
 
     async def publish(self, event: Event) -> None:
         metrics.EVENTS_PUBLISHED.labels(event.name).inc()
@@ -26,7 +30,9 @@ class MemoryBroker:
                 log.exception("delivering %s failed", event.name)
 
     def interest(self, room: str, wanted: bool) -> None:
-        return None  # one process: every event is already here
+        if wanted:  # one process: every event is already here
+            for subscribed in self._subscribed:
+                subscribed(room)
 
     def healthy(self) -> bool:
         return True
@@ -36,3 +42,4 @@ class MemoryBroker:
 
     async def close(self) -> None:
         self._deliverers.clear()
+        self._subscribed.clear()

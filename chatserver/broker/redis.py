@@ -8,6 +8,10 @@ event on several of its rooms delivers it once: each event carries an id.
 Payloads are msgpack. Redis only carries notifications: what a process misses
 while Redis is away, its clients repair with `sync`.
 
+A room is heard only once Redis has answered its SUBSCRIBE (what was published
+before is never delivered here); then the broker tells `on_subscribed`, and the
+stream ordering reads back what it could have missed (realtime.ordering).
+
 On a Redis Cluster (`cluster=True`) room channels are sharded: SPUBLISH goes to
 the one master owning the channel's slot, instead of PUBLISH being copied to
 every node, and chatserver.broker.sharded keeps the SSUBSCRIBEs on the owners.
@@ -20,14 +24,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import msgpack
 import redis.asyncio as redis
 
 from chatserver import metrics
 from chatserver.background import cancel
-from chatserver.broker.base import Deliver, Event, Position
+from chatserver.broker.base import Deliver, Event, Position, Subscribed
 from chatserver.broker.sharded import ShardedSubscriber
 
 log = logging.getLogger(__name__)
@@ -49,10 +53,14 @@ class RedisBroker:
         self.process_id = uuid.uuid4().hex
         self._publisher = redis.RedisCluster.from_url(url) if cluster else redis.from_url(url)
         self._subscriber = None if cluster else redis.from_url(url)
-        self._sharded = ShardedSubscriber(self._publisher, url, self._handle) if cluster else None
+        self._sharded = (ShardedSubscriber(self._publisher, url, self._handle, self._channel_subscribed)
+                         if cluster else None)
         self._deliverers: list[Deliver] = []
+        self._on_subscribed: list[Subscribed] = []
         self._wanted: set[str] = set()
         self._subscribed: set[str] = set()
+        self._heard: set[str] = set()  # rooms whose SUBSCRIBE Redis answered, with nothing sent for them since
+        self._unanswered: Counter[str] = Counter()  # room -> its (UN)SUBSCRIBEs Redis has not answered yet
         self._changed = asyncio.Event()
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._pubsub: redis.client.PubSub | None = None
@@ -65,14 +73,35 @@ class RedisBroker:
     def on_event(self, deliver: Deliver) -> None:
         self._deliverers.append(deliver)
 
+    def on_subscribed(self, subscribed: Subscribed) -> None:
+        self._on_subscribed.append(subscribed)
+
     def interest(self, room: str, wanted: bool) -> None:
         if self.mode == "broadcast":
+            if wanted:  # one channel, subscribed at start, carries every room
+                self._tell_subscribed(room)
             return
         if self._sharded is not None:
             self._sharded.want(self._channel(room), wanted)
             return
         (self._wanted.add if wanted else self._wanted.discard)(room)
         self._changed.set()
+        if wanted and room in self._heard:  # left and entered again before it was unsubscribed
+            self._tell_subscribed(room)
+
+    def _tell_subscribed(self, room: str) -> None:
+        for subscribed in self._on_subscribed:
+            subscribed(room)
+
+    def _room_of(self, channel: str) -> str | None:
+        prefix = f"{self.prefix}:room:"
+        return channel[len(prefix):] if channel.startswith(prefix) else None
+
+    def _channel_subscribed(self, channel: str) -> None:
+        """The cluster subscriber has a channel's SSUBSCRIBE answered."""
+        room = self._room_of(channel)
+        if room is not None:
+            self._tell_subscribed(room)
 
     def healthy(self) -> bool:
         connected = self._sharded.settled if self._sharded is not None else self._connected
@@ -118,13 +147,14 @@ class RedisBroker:
     async def _run(self) -> None:
         backoff = 0.2
         while not self._stopping:
-            pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._subscriber.pubsub()  # the (un)subscribe answers tell when a room is heard
             try:
                 # A process channel keeps the connection subscribed even with no rooms yet.
                 await pubsub.subscribe(f"{self.prefix}:process:{self.process_id}")
                 if self.mode == "broadcast":
                     await pubsub.subscribe(self._channel(""))
                 self._subscribed = set()
+                self._unanswered.clear()
                 self._pubsub = pubsub
                 self._connected = True
                 backoff = 0.2
@@ -143,6 +173,7 @@ class RedisBroker:
                     log.warning("redis subscriber lost its connection: %s; reconnecting", exc)
             finally:
                 self._connected = False
+                self._heard.clear()
                 self._pubsub = None
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -157,20 +188,42 @@ class RedisBroker:
             wanted = set(self._wanted)
             add = wanted - self._subscribed
             drop = self._subscribed - wanted
+            # Counted before sending, as Redis may answer before the send returns.
             if add:
-                await pubsub.subscribe(*(self._channel(room) for room in add))
+                self._unanswered.update(add)
                 self._subscribed |= add
+                await pubsub.subscribe(*(self._channel(room) for room in add))
             if drop:
-                await pubsub.unsubscribe(*(self._channel(room) for room in drop))
+                self._unanswered.update(drop)
                 self._subscribed -= drop
+                self._heard -= drop
+                await pubsub.unsubscribe(*(self._channel(room) for room in drop))
             metrics.FANOUT_SUBSCRIPTIONS.set(len(self._subscribed))
 
     async def _read(self, pubsub) -> None:
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-            if message is None or message.get("type") != "message":
+            message = await pubsub.get_message(timeout=None)
+            if message is None:
                 continue
-            await self._handle(message["data"])
+            kind = message.get("type")
+            if kind == "message":
+                await self._handle(message["data"])
+            elif kind in ("subscribe", "unsubscribe"):
+                self._answered(message["channel"].decode(), subscribed=kind == "subscribe")
+
+    def _answered(self, channel: str, *, subscribed: bool) -> None:
+        """Redis answered one (UN)SUBSCRIBE of `channel` (one answer per channel named); the
+        answer to the last one sent for a room tells whether Redis now sends it here."""
+        room = self._room_of(channel)
+        if room is None:
+            return
+        if self._unanswered[room] > 1:
+            self._unanswered[room] -= 1
+            return
+        self._unanswered.pop(room, None)
+        if subscribed:
+            self._heard.add(room)
+            self._tell_subscribed(room)
 
     async def _handle(self, raw: bytes) -> None:
         try:
@@ -202,6 +255,7 @@ class RedisBroker:
             self._sharded.stop()
         await cancel(*self._tasks)
         self._deliverers.clear()
+        self._on_subscribed.clear()
         await self._publisher.aclose()
         if self._subscriber is not None:
             await self._subscriber.aclose()

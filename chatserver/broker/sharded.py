@@ -5,7 +5,8 @@ holds one subscriber connection per master it needs. Whenever the cluster change
 connection drops, a failover promotes a replica, a slot moves and the node answers with an
 `sunsubscribe` of its own) the slot map is read again and each channel subscribed where it now
 lives. From a lost link until its channels are subscribed again the subscriber is not healthy, so
-/readyz shows it; what was published meanwhile is repaired by clients with `sync`.
+/readyz shows it; what was published meanwhile is repaired by clients with `sync`. Each time a
+node answers a channel's SSUBSCRIBE (with nothing else sent for it since), `subscribed` is told.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
@@ -26,29 +27,35 @@ from chatserver import metrics
 log = logging.getLogger(__name__)
 
 Receive = Callable[[bytes], Awaitable[None]]
+Subscribed = Callable[[str], None]
 
 
 class _NodeLink:
     """One subscriber connection to one master, and the channels subscribed on it."""
 
-    def __init__(self, url: str, host: str, port: int, receive: Receive, lost: Callable[[], None]) -> None:
+    def __init__(self, url: str, host: str, port: int, receive: Receive, lost: Callable[[], None],
+                 subscribed: Subscribed) -> None:
         # No retries of its own: a node that went away is the subscriber's to handle, with a fresh slot map.
         options = {**parse_url(url), "host": host, "port": port, "db": 0, "retry": Retry(NoBackoff(), 0),
                    "socket_connect_timeout": 5, "socket_keepalive": True}
         self.client = redis.Redis(connection_pool=redis.ConnectionPool(**options))
         self.pubsub = self.client.pubsub()
         self.channels: set[str] = set()
+        self.heard: set[str] = set()  # channels whose SSUBSCRIBE the node answered, nothing sent for them since
+        self._unanswered: Counter[str] = Counter()  # channel -> its SSUBSCRIBEs and SUNSUBSCRIBEs not answered yet
         self._leaving: set[str] = set()
         self._receive = receive
         self._lost = lost
+        self._subscribed = subscribed
         self._reader: asyncio.Task | None = None
         self.broken = False
 
     async def add(self, channels: set[str]) -> None:
         try:
             for channel in channels:  # one command per channel: in a cluster, one SSUBSCRIBE names one slot
-                await self.pubsub.ssubscribe(channel)
+                self._unanswered[channel] += 1  # before sending: the answer may come before the send returns
                 self.channels.add(channel)
+                await self.pubsub.ssubscribe(channel)
         except Exception:
             self.broken = True
             raise
@@ -57,9 +64,19 @@ class _NodeLink:
 
     async def drop(self, channels: set[str]) -> None:
         self.channels -= channels
+        self.heard -= channels
         self._leaving |= channels
         for channel in channels:
+            self._unanswered[channel] += 1
             await self.pubsub.sunsubscribe(channel)
+
+    def _answered(self, channel: str) -> bool:
+        """The node answered one command for `channel`; True when none is left unanswered."""
+        if self._unanswered[channel] > 1:
+            self._unanswered[channel] -= 1
+            return False
+        self._unanswered.pop(channel, None)
+        return True
 
     async def _read(self) -> None:
         try:
@@ -70,12 +87,19 @@ class _NodeLink:
                 kind = message["type"]
                 if kind == "smessage":
                     await self._receive(message["data"])
+                elif kind == "ssubscribe":
+                    channel = message["channel"].decode()
+                    if self._answered(channel) and channel in self.channels:
+                        self.heard.add(channel)
+                        self._subscribed(channel)
                 elif kind == "sunsubscribe":
                     channel = message["channel"].decode()
                     if channel in self._leaving:
                         self._leaving.discard(channel)
+                        self._answered(channel)
                     elif channel in self.channels:  # the node gave the slot away: subscribe where it went
                         self.channels.discard(channel)
+                        self.heard.discard(channel)
                         self._lost()
         except asyncio.CancelledError:
             raise
@@ -96,10 +120,11 @@ class _NodeLink:
 
 
 class ShardedSubscriber:
-    def __init__(self, cluster: redis.RedisCluster, url: str, receive: Receive) -> None:
+    def __init__(self, cluster: redis.RedisCluster, url: str, receive: Receive, subscribed: Subscribed) -> None:
         self.cluster = cluster
         self.url = url
         self._receive = receive
+        self._subscribed = subscribed
         self._wanted: set[str] = set()
         self._links: dict[str, _NodeLink] = {}
         self._changed = asyncio.Event()
@@ -112,6 +137,8 @@ class ShardedSubscriber:
     def want(self, channel: str, wanted: bool) -> None:
         (self._wanted.add if wanted else self._wanted.discard)(channel)
         self._changed.set()
+        if wanted and any(channel in link.heard and not link.broken for link in self._links.values()):
+            self._subscribed(channel)  # left and wanted again before it was unsubscribed
 
     def _lost(self) -> None:
         self.settled = False
@@ -176,7 +203,7 @@ class ShardedSubscriber:
             link = self._links.get(name)
             if link is None:
                 node = nodes[name]
-                link = _NodeLink(self.url, node.host, int(node.port), self._receive, self._lost)
+                link = _NodeLink(self.url, node.host, int(node.port), self._receive, self._lost, self._subscribed)
                 self._links[name] = link
             missing = set(channels) - link.channels
             if missing:

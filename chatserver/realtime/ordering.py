@@ -16,6 +16,16 @@ Where a process starts following a stream (its first socket there) the last
 changeSeq is read from PostgreSQL, so the first events are ordered as well;
 `settled()` waits for that, so a `ready` snapshot taken after it never misses
 what this process will not deliver.
+
+That position is read at once, but the broker hears the stream's events only
+once its subscription is in place (Redis answers it a moment later), and a
+change published in between would never arrive. So when the broker tells
+that the room is heard (`subscribed`) after the position was read, the
+position is read again, and if the stream moved on, what was stored since is
+read back from PostgreSQL and delivered in its place: every change committed
+after that second read is published after it, so is heard. (Reading the
+position only once the room is heard would need no second read, but would
+start later, missing what was committed meanwhile.)
 """
 
 from __future__ import annotations
@@ -50,6 +60,8 @@ class _Stream:
     emitting: bool = False
     timer: asyncio.TimerHandle | None = None
     filling: bool = False
+    heard: bool = False  # the broker's subscription to the room is in place
+    catch_up: bool = False  # the position was read before it was: read what came in between once it is
 
 
 class StreamOrder:
@@ -60,6 +72,8 @@ class StreamOrder:
         self._streams: dict[str, _Stream] = {}
         self._to_load: set[str] = set()
         self._loading: asyncio.Task | None = None
+        self._to_catch_up: dict[str, _Stream] = {}
+        self._catching_up: asyncio.Task | None = None
 
     # following streams
 
@@ -72,6 +86,16 @@ class StreamOrder:
         self._to_load.add(room)
         if self._loading is None or self._loading.done():
             self._loading = asyncio.get_running_loop().create_task(self._load(), name="stream-positions")
+
+    def subscribed(self, room: str) -> None:
+        """The broker hears `room` from now on (its subscription is in place, or in place again)."""
+        state = self._streams.get(room)
+        if state is None or state.heard:
+            return
+        state.heard = True
+        if state.catch_up and state.last_change is not None:
+            self._start_catch_up(state)
+        # else: the position is read from now on (or is being read and _load catches up)
 
     def unfollow(self, room: str) -> None:
         state = self._streams.pop(room, None)
@@ -90,6 +114,9 @@ class StreamOrder:
             batch, self._to_load = self._to_load, set()
             wanted = [(self._streams[room].kind, self._streams[room].stream_id)
                       for room in batch if room in self._streams]
+            for room in batch:  # read before the room is heard: what comes in between is read back then
+                if (state := self._streams.get(room)) is not None:
+                    state.catch_up = not state.heard
             try:
                 positions = await self._load_positions(wanted)
             except Exception as exc:  # PostgreSQL away: order from the first event that arrives instead
@@ -107,8 +134,11 @@ class StreamOrder:
                 state.last_seq = last_seq
                 if last_change is None:
                     state.last_change = -1  # accept whatever comes first
+                    state.catch_up = False  # from nowhere known
                 else:
                     state.last_change = last_change
+                    if state.catch_up and state.heard:
+                        self._start_catch_up(state)
                     self._release(state)
                     await self._drain(state)
 
@@ -192,3 +222,47 @@ class StreamOrder:
             state.last_change = min(state.held) - 1  # not stored either: give up on it
         self._release(state)
         await self._drain(state)
+
+    # the start of a stream
+
+    def _start_catch_up(self, state: _Stream) -> None:
+        state.catch_up = False
+        self._to_catch_up[state.room] = state
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(), name="stream-catch-up")
+
+    async def _catch_up(self) -> None:
+        """Once rooms are heard: where a stream moved on since its start position was read, read
+        back what was stored meanwhile, published while nothing here listened (one query for the
+        positions of every room heard in this turn, one per stream that moved). What was also
+        heard live is delivered once."""
+        await asyncio.sleep(0)  # gather the rooms whose subscriptions were answered together
+        while self._to_catch_up:
+            batch, self._to_catch_up = self._to_catch_up, {}
+            states = [state for room, state in batch.items() if self._streams.get(room) is state]
+            if not states:
+                continue
+            try:
+                positions = await self._load_positions([(state.kind, state.stream_id) for state in states])
+            except Exception as exc:  # clients see the gap at the next event and `sync`
+                log.warning("reading stream positions failed: %s", exc)
+                continue
+            for state in states:
+                _, last_change = positions.get((state.kind, state.stream_id), (None, None))
+                if last_change is None or last_change <= state.last_change:
+                    continue  # nothing stored that was not delivered (the usual case)
+                if self._streams.get(state.room) is not state:
+                    continue
+                try:
+                    missed = await self._fetch_missed(state.kind, state.stream_id, state.last_change, state.last_seq)
+                except Exception as exc:
+                    log.warning("reading a stream's missed changes failed: %s", exc)
+                    continue
+                if self._streams.get(state.room) is not state:
+                    continue
+                metrics.ORDERING.labels("caught_up").inc()
+                for event in missed:
+                    if event.position is not None and event.position.change_seq > state.last_change:
+                        self._advance(state, event)
+                self._release(state)
+                await self._drain(state)

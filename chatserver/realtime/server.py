@@ -209,13 +209,15 @@ class Realtime:
         self._svc = svc
         self.order = StreamOrder(self._emit, partial(sync.stream_positions, svc), partial(sync.missed_events, svc))
         svc.broker.on_event(self.deliver)
+        svc.broker.on_subscribed(self.order.subscribed)
         self._tasks = [asyncio.get_running_loop().create_task(self._every(1.0, typing.expire)),
                        asyncio.get_running_loop().create_task(self._every(30.0, presence.idle_sweep))]
 
     def _interest(self, room: str, wanted: bool) -> None:
         if self._svc is not None:
-            self._svc.broker.interest(room, wanted)
+            # Followed first: the broker may tell at once that the room is heard.
             (self.order.follow if wanted else self.order.unfollow)(room)
+            self._svc.broker.interest(room, wanted)
 
     @property
     def svc(self) -> Services:

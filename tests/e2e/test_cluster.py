@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
+from chatserver.actions import sync
+from chatserver.broker import Event, rooms
+from chatserver.broker.redis import RedisBroker
+from chatserver.http.api import SERVICES
+from chatserver.realtime.ordering import StreamOrder
 from tests.support.chat import connect, nonce, send, workspace_with_channel
 from tests.support.order import SENDERS, arrivals, assert_in_order, burst
 from tests.support.redis_cluster import on_redis_and_cluster
@@ -115,3 +121,81 @@ async def _concurrent_senders_are_watched_in_order(nodes):
             assert_in_order(await arrivals(watcher, room.channel_id, len(sent)), sent)
         for client in watchers + senders:
             client.events.clear()
+
+
+@on_redis_and_cluster
+async def test_direct_messages_sent_right_after_opening_the_conversation_arrive_live_on_other_processes(nodes):
+    """dm:open moves both people's sockets into the new conversation's room, on their own processes,
+    and the first dm:new follows at once: it arrives live, though it may be published before the
+    process's subscription to the room is in place. Thirty conversations opened at once."""
+    alice = await nodes[0].account()
+    others = [await nodes[1 + i % 2].account() for i in range(30)]
+    await workspace_with_channel(nodes[0], alice, *others)
+    a = await connect(nodes[0], alice)
+    clients = [await connect(nodes[1 + i % 2], other) for i, other in enumerate(others)]
+
+    async def open_and_send(other) -> str:
+        conversation = (await a.call("dm:open", {"userId": other.id}))["data"]["conversation"]
+        ack = await a.call("dm:send", {"conversationId": conversation["id"], "content": "hi", "nonce": nonce()})
+        assert ack["ok"], ack
+        return ack["data"]["message"]["id"]
+
+    sent = await asyncio.gather(*map(open_and_send, others))
+    for client, message_id in zip(clients, sent, strict=True):
+        assert (await client.wait_for("dm:new"))["message"]["id"] == message_id
+
+
+@on_redis_and_cluster
+async def test_a_change_published_before_the_room_subscription_is_in_place_is_read_back_then(server, redis_env):
+    """What a process does for its first socket in a stream's room, step by step: read the stream's
+    position (StreamOrder.follow), then, before Redis has the room's subscription, a message is
+    committed and published, and nothing later comes to show the gap. Once Redis answers the
+    subscription the message is read back from PostgreSQL; what follows arrives live, once each."""
+    svc = server.app[SERVICES]
+    alice, bob = await server.account(), await server.account()
+    room = await workspace_with_channel(server, alice, bob)
+    sender = await connect(server, alice)
+    cluster = redis_env.get("REDIS_CLUSTER") == "true"
+    publisher, listener = (RedisBroker(redis_env["REDIS_URL"], cluster=cluster),
+                           RedisBroker(redis_env["REDIS_URL"], cluster=cluster))
+    forwarding, published, got = True, asyncio.Event(), []
+
+    async def to_redis(event: Event) -> None:  # the in-process server's events, as a server on Redis publishes them
+        if forwarding:
+            await publisher.publish(event)
+            if event.name == "message:new":
+                published.set()
+
+    async def emit(event: Event) -> None:
+        got.append(event)
+
+    async def messages(count: int) -> list[Event]:
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(new := [event for event in got if event.name == "message:new"]) < count:
+            assert asyncio.get_running_loop().time() < deadline, f"{count} message:new expected, got {new}"
+            await asyncio.sleep(0.02)
+        return new
+
+    order = StreamOrder(emit, partial(sync.stream_positions, svc), partial(sync.missed_events, svc))
+    listener.on_event(order.deliver)
+    listener.on_subscribed(order.subscribed)
+    svc.broker.on_event(to_redis)
+    stream = rooms.channel(room.channel_id)
+    try:
+        await publisher.start()
+        await listener.start()
+        order.follow(stream)
+        await order.settled()  # the start position is read
+        first = await send(sender, room.channel_id, "published before the subscription")
+        await published.wait()
+        listener.interest(stream, True)
+        assert [event.data["message"]["id"] for event in await messages(1)] == [first["id"]]
+        second = await send(sender, room.channel_id, "published after it")
+        heard = await messages(2)
+        await asyncio.sleep(0.3)  # anything delivered twice would be here by now
+        assert [event.data["message"]["id"] for event in got] == [first["id"], second["id"]]
+        assert [event.position.change_seq for event in heard] == [first["changeSeq"], second["changeSeq"]]
+    finally:
+        forwarding = False
+        await listener.close()
+        await publisher.close()
