@@ -110,21 +110,20 @@ async def authenticate(svc: Services, access_token: str | None) -> Principal:
     if not access_token or len(access_token) > 256:
         raise unauthorized()
     async with svc.db.connection() as conn:
-        return await _principal(conn, access_token)
+        return _principal(await sessions.by_access_token(conn, token_hash(access_token)))
 
 
 async def authenticate_socket(svc: Services, access_token: str | None) -> tuple[Principal, Memberships]:
-    """For a new socket: the caller, and everything they take part in (the rooms it joins),
-    on one connection from the pool."""
+    """For a new socket: the caller, and everything they take part in (the rooms it joins), in one
+    statement."""
     if not access_token or len(access_token) > 256:
         raise unauthorized()
     async with svc.db.connection() as conn:
-        principal = await _principal(conn, access_token)
-        return principal, await memberships.of_user(conn, principal.user_id)
+        session = await sessions.by_access_token(conn, token_hash(access_token), with_memberships=True)
+    return _principal(session), memberships.from_row(session)
 
 
-async def _principal(conn: asyncpg.Connection, access_token: str) -> Principal:
-    session = await sessions.by_access_token(conn, token_hash(access_token))
+def _principal(session: asyncpg.Record | None) -> Principal:
     if session is None:
         raise unauthorized("access token is invalid, expired or revoked")
     if not session["is_active"] or session["is_banned"]:

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from chatserver.store import memberships
+
 _COLUMNS = "id, user_id, access_expires_at, expires_at, user_agent, host(ip_address) AS ip_address, " \
            "created_at, last_active_at, revoked_at"
 
@@ -22,11 +24,14 @@ async def create(conn: asyncpg.Connection, *, user_id: UUID, access_hash: bytes,
     )
 
 
-async def by_access_token(conn: asyncpg.Connection, access_hash: bytes) -> asyncpg.Record | None:
-    """The live session holding this access token, with its user's standing; None when the token is
-    unknown, expired or revoked. Activity is recorded at most once a minute, in the same statement."""
+async def by_access_token(conn: asyncpg.Connection, access_hash: bytes, *,
+                          with_memberships: bool = False) -> asyncpg.Record | None:
+    """The live session holding this access token, with its user's standing (and, for a new socket, what
+    they take part in: memberships.from_row reads it); None when the token is unknown, expired or
+    revoked. Activity is recorded at most once a minute, in the same statement."""
+    also = f", {memberships.columns('live.user_id')}" if with_memberships else ""
     return await conn.fetchrow(
-        """WITH live AS (
+        f"""WITH live AS (
                SELECT s.id, s.user_id, s.last_active_at, u.role, u.is_active, u.is_banned
                FROM sessions s JOIN users u ON u.id = s.user_id
                WHERE s.access_token_hash = $1 AND s.revoked_at IS NULL
@@ -34,7 +39,7 @@ async def by_access_token(conn: asyncpg.Connection, access_hash: bytes) -> async
            touched AS (
                UPDATE sessions SET last_active_at = now()
                WHERE id = (SELECT id FROM live WHERE last_active_at < now() - interval '1 minute'))
-           SELECT id, user_id, role, is_active, is_banned FROM live""",
+           SELECT id, user_id, role, is_active, is_banned{also} FROM live""",
         access_hash,
     )
 
