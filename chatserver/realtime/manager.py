@@ -99,13 +99,12 @@ class RoomManager(socketio.AsyncManager):
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed or socket.closing:
                 continue
+            if framed is not None and socket.take_now(framed):  # the common case: nothing backed up
+                continue
             if self._over_hard_backlog(socket, sid):
                 continue
-            backlog = socket.queue.qsize()
-            if backlog >= self.soft_backlog and event in DROPPABLE:
+            if socket.queue.qsize() >= self.soft_backlog and event in DROPPABLE:
                 metrics.SLOW_CLIENTS.labels("dropped").inc()
-                continue
-            if framed is not None and socket.take_now(framed):
                 continue
             for frame in frames:
                 await socket.send(frame)  # an unbounded queue: this never waits

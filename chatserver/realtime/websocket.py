@@ -198,17 +198,12 @@ class ChatSocket(AsyncSocket):
     _writer: asyncio.Task | None = None
     _ping_timer: asyncio.TimerHandle | None = None
 
-    def _direct(self) -> ChatWebSocket | None:
-        """The websocket, if a packet may go straight to it: upgraded, nothing queued before it."""
-        websocket = self.chat_websocket
-        if websocket is None or not self.upgraded or self._writer is not None or self.queue.qsize():
-            return None
-        return websocket
-
     def take_now(self, framed: bytes) -> bool:
-        """Send an already framed packet without queueing it, if nothing is ahead of it."""
-        websocket = self._direct()
-        return websocket is not None and websocket.take_now(framed)
+        """Send an already framed packet without queueing it, if it may go straight to the websocket:
+        upgraded, nothing queued or being written before it, the connection taking it without waiting."""
+        websocket = self.chat_websocket
+        return websocket is not None and self.upgraded and self._writer is None and self.queue.empty() \
+            and websocket.take_now(framed)
 
     async def send(self, pkt):
         if self.chat_websocket is None or not self.upgraded:
