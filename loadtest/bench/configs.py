@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from loadtest.options import RunOptions
@@ -64,6 +64,7 @@ def standard(scale: float = 1.0, duration: float | None = None) -> list[Config]:
     fan = FanoutOptions(clients, 10, senders, rate, seconds)
     ramp = FanoutOptions(clients, 10, senders, 50.0, step)
     conn = ConnectOptions(connections, 500.0, 10.0, accounts=min(connections, 100))
+    lean = replace(conn, ready_presence="none")
     direct = DmOptions(pairs, float(pairs), seconds)
     per_channel = clients // 10
     crowd = _scaled(32, scale, 4)
@@ -84,6 +85,11 @@ def standard(scale: float = 1.0, duration: float | None = None) -> list[Config]:
                ["--connections", str(connections), "--rate", "500", "--hold", "10",
                 "--accounts", str(conn.accounts)],
                lambda run: connect(run, conn)),
+        Config("connect-lean", f"the same {connections:,} connections asking for `ready` without everyone's presence "
+                               f"(ours: `auth.presence: \"none\"`, for clients that ask with presence:get)",
+               ["--connections", str(connections), "--rate", "500", "--hold", "10",
+                "--accounts", str(conn.accounts), "--ready-presence", "none"],
+               lambda run: connect(run, lean)),
         Config("dm", f"{pairs} pairs ping-ponging direct messages, one round trip per pair per second, "
                      f"for {seconds:.0f} s",
                ["--pairs", str(pairs), "--rate", f"{pairs:g}", "--duration", f"{seconds:g}"],
