@@ -60,7 +60,9 @@ GROUP_COMMITS = Histogram(
 ORDERING = Counter(
     "chat_stream_order_total",
     "Stream events held for an earlier one (held), dropped as already delivered (late), "
-    "and gaps read back from PostgreSQL (gap_filled).",
+    "gaps read back from PostgreSQL (gap_filled), changes published before the room was heard "
+    "read back (caught_up), and changes sent to sockets that joined a stream after its room had them "
+    "(joined_late).",
     ["outcome"], registry=REGISTRY,
 )
 

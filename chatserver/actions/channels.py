@@ -13,7 +13,7 @@ from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import message_views
 from chatserver.broker import rooms
-from chatserver.broker.control import move_rooms
+from chatserver.broker.control import move_rooms, stream_at
 from chatserver.errors import conflict, forbidden, not_found
 from chatserver.schemas.conversations import ChannelReadOut
 from chatserver.schemas.events import (
@@ -63,7 +63,8 @@ async def create(svc: Services, principal: Principal, workspace_id: UUID, body: 
             raise conflict("a channel with that name exists in this workspace", field="name") from None
         await channels.add_member(conn, row["id"], principal.user_id, "OWNER")
         channel = channel_view(row, is_member=True)
-        svc.publish_after_commit(move_rooms(principal.user_id, join=[rooms.channel(row["id"])]),
+        room = rooms.channel(row["id"])
+        svc.publish_after_commit(move_rooms(principal.user_id, join=[room], at={room: stream_at(row)}),
                                  CHANNEL_CREATED.to(_audience(row), ChannelEvent.of(channel)))
     return channel
 
@@ -133,15 +134,18 @@ async def join(svc: Services, principal: Principal, channel_id: UUID) -> tuple[C
             added = await channels.add_member(conn, channel_id, principal.user_id)
         else:
             added = False
-        row = await channels.by_id(conn, channel_id)
+        row = await channels.by_id(conn, channel_id)  # read after joining: where the stream stands at the join
         if added:
-            _announce_join(svc, channel_id, principal.user_id)
+            _announce_join(svc, channel_id, principal.user_id, row)
     return channel_view(row, is_member=True), row["last_seq"]
 
 
-def _announce_join(svc: Services, channel_id: UUID, user_id: UUID) -> None:
+def _announce_join(svc: Services, channel_id: UUID, user_id: UUID, position: asyncpg.Record) -> None:
+    """`position`: the channel's counters read in the joining transaction after the member was added;
+    the joining sockets receive every change after them live (realtime.ordering)."""
     joined = ChannelMemberEvent(channel_id=channel_id, user_id=user_id)
-    svc.publish_after_commit(move_rooms(user_id, join=[rooms.channel(channel_id)]),
+    room = rooms.channel(channel_id)
+    svc.publish_after_commit(move_rooms(user_id, join=[room], at={room: stream_at(position)}),
                              CHANNEL_MEMBER_JOINED.to((rooms.channel(channel_id),), joined))
 
 
@@ -161,7 +165,7 @@ async def add_member(svc: Services, principal: Principal, channel_id: UUID, user
         added = await channels.add_member(conn, channel_id, user_id)
         member = ChannelMember.from_row(await channels.member(conn, channel_id, user_id))
         if added:
-            _announce_join(svc, channel_id, user_id)
+            _announce_join(svc, channel_id, user_id, await channels.position(conn, channel_id))
     return member
 
 

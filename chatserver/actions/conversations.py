@@ -13,7 +13,7 @@ from chatserver.actions.connections import refuse_if_blocked
 from chatserver.actions.context import Principal, Services
 from chatserver.actions.views import conversation_view
 from chatserver.broker import rooms
-from chatserver.broker.control import move_rooms
+from chatserver.broker.control import move_rooms, stream_at
 from chatserver.errors import forbidden, invalid
 from chatserver.schemas.conversations import (
     Conversation,
@@ -39,7 +39,9 @@ async def open_with(svc: Services, principal: Principal, user_id: UUID) -> Conve
             raise forbidden("you can only message people who share a workspace with you")
         if created:
             room = rooms.conversation(row["id"])
-            svc.publish_after_commit(move_rooms(principal.user_id, join=[room]), move_rooms(user_id, join=[room]))
+            at = {room: stream_at(row)}  # where the conversation starts for both: every message is theirs
+            svc.publish_after_commit(move_rooms(principal.user_id, join=[room], at=at),
+                                     move_rooms(user_id, join=[room], at=at))
     return conversation_view(row, principal.user_id)
 
 

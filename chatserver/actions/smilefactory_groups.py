@@ -30,7 +30,7 @@ import asyncpg
 from chatserver.actions import access
 from chatserver.actions.context import Principal, Services
 from chatserver.broker import rooms
-from chatserver.broker.control import move_rooms
+from chatserver.broker.control import move_rooms, stream_at
 from chatserver.errors import ApiError, conflict, forbidden, not_found
 from chatserver.schemas.events import (
     CHANNEL_MEMBER_JOINED,
@@ -103,8 +103,10 @@ async def _enter_chat(svc: Services, conn: asyncpg.Connection, group: asyncpg.Re
                       role: str) -> None:
     await workspaces.add_member(conn, group["workspace_id"], user_id, "GUEST")
     if await channels.add_member(conn, group["channel_id"], user_id, CHAT_ROLE[role]):
+        chat = rooms.channel(group["channel_id"])
         svc.publish_after_commit(
-            move_rooms(user_id, join=[rooms.workspace(group["workspace_id"]), rooms.channel(group["channel_id"])]),
+            move_rooms(user_id, join=[rooms.workspace(group["workspace_id"]), chat],
+                       at={chat: stream_at(await channels.position(conn, group["channel_id"]))}),
             CHANNEL_MEMBER_JOINED.to((rooms.channel(group["channel_id"]),),
                                      ChannelMemberEvent(channel_id=group["channel_id"], user_id=user_id)))
     else:

@@ -26,14 +26,27 @@ read back from PostgreSQL and delivered in its place: every change committed
 after that second read is published after it, so is heard. (Reading the
 position only once the room is heard would need no second read, but would
 start later, missing what was committed meanwhile.)
+
+A join (`dm:open`, being added to a channel) carries where the stream stood in
+the transaction that made the membership (broker.control `at`). A change
+committed after it may be published before this process handles the join: the
+joining sockets are not in the room yet, and a start position read then would
+count it as already delivered. So where the join brings the stream's first
+sockets here, the stream starts at the join's position instead (no read: the
+catch-up above reads back what came after it), and where the room already has
+sockets and has gone past the join's position, the joining sockets alone are
+sent what they missed of it (read back from PostgreSQL, as each message stands
+now, up to the last change the room was sent before they entered), ahead of
+whatever the room is sent after (`joining`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from chatserver import metrics
@@ -46,6 +59,17 @@ HOLD_SECONDS = 0.25
 Emit = Callable[[Event], Awaitable[None]]
 LoadPositions = Callable[[list[tuple[str, str]]], Awaitable[dict[tuple[str, str], tuple[int, int]]]]
 FetchMissed = Callable[[str, str, int, int], Awaitable[list[Event]]]
+Position = tuple[int, int]  # (last seq, last changeSeq) of a stream
+
+
+@dataclass(slots=True)
+class _Backfill:
+    """Sockets that entered a stream's room after the room was sent changes past their join: what
+    they missed, (after_change, upto], goes to them alone, ahead of what the room is sent next."""
+    sids: tuple[str, ...]
+    after_change: int
+    after_seq: int
+    upto: int = 0
 
 
 @dataclass(slots=True)
@@ -56,7 +80,9 @@ class _Stream:
     last_change: int | None = None  # None until the starting position is known
     last_seq: int = 0
     held: dict[int, Event] = field(default_factory=dict)
-    outbox: deque[Event] = field(default_factory=deque)
+    outbox: deque[Event | _Backfill] = field(default_factory=deque)
+    sent: int | None = None  # the last changeSeq the room's sockets were sent (or started after)
+    joining: list[_Backfill] = field(default_factory=list)  # joins handled while the start is read
     emitting: bool = False
     timer: asyncio.TimerHandle | None = None
     filling: bool = False
@@ -74,15 +100,22 @@ class StreamOrder:
         self._loading: asyncio.Task | None = None
         self._to_catch_up: dict[str, _Stream] = {}
         self._catching_up: asyncio.Task | None = None
+        self._backfilling: set[asyncio.Task] = set()
 
     # following streams
 
-    def follow(self, room: str) -> None:
-        """This process now has sockets in `room`; from here on its changes are ordered."""
+    def follow(self, room: str, at: Position | None = None) -> None:
+        """This process now has sockets in `room`; from here on its changes are ordered. `at`: where
+        the stream starts, when known (a join's position): every change after it is delivered."""
         stream = rooms.stream_of(room)
         if stream is None or room in self._streams:
             return
-        self._streams[room] = _Stream(room, *stream)
+        state = self._streams[room] = _Stream(room, *stream)
+        if at is not None:  # no read: once the room is heard, what came after `at` is read back
+            state.last_seq, state.last_change = at
+            state.sent = state.last_change
+            state.catch_up = True
+            return
         self._to_load.add(room)
         if self._loading is None or self._loading.done():
             self._loading = asyncio.get_running_loop().create_task(self._load(), name="stream-positions")
@@ -96,6 +129,33 @@ class StreamOrder:
         if state.catch_up and state.last_change is not None:
             self._start_catch_up(state)
         # else: the position is read from now on (or is being read and _load catches up)
+
+    def joining(self, room: str, at: Position | None, sids: Sequence[str]) -> None:
+        """`sids` are about to enter `room` because their user joined the stream at `at` (a move_rooms
+        control event): the stream starts there if they are its first sockets here, else they are
+        sent what the room was sent after `at` before they came. Without `at` (a process that
+        predates it), or outside streams, the room is entered as before."""
+        if at is None or rooms.stream_of(room) is None or not sids:
+            return
+        state = self._streams.get(room)
+        if state is None:
+            self.follow(room, at)
+            return
+        backfill = _Backfill(tuple(sids), after_change=at[1], after_seq=at[0])
+        if state.last_change is None:  # its start is being read: compared with it once known
+            state.joining.append(backfill)
+        else:
+            self._backfill(state, backfill)
+
+    def _backfill(self, state: _Stream, backfill: _Backfill) -> None:
+        if state.sent is None or state.sent <= backfill.after_change:
+            return  # nothing sent to the room that the joining sockets miss (the usual case)
+        backfill.upto = state.sent
+        state.outbox.appendleft(backfill)  # before what the room is sent next, which they will be sent
+        if not state.emitting:  # a task: the joining sockets' read does not hold the broker's delivery
+            task = asyncio.get_running_loop().create_task(self._drain(state), name="stream-backfill")
+            self._backfilling.add(task)
+            task.add_done_callback(self._backfilling.discard)
 
     def unfollow(self, room: str) -> None:
         state = self._streams.pop(room, None)
@@ -112,19 +172,17 @@ class StreamOrder:
         await asyncio.sleep(0)  # gather the rooms of every socket that connects in this turn
         while self._to_load:
             batch, self._to_load = self._to_load, set()
-            wanted = [(self._streams[room].kind, self._streams[room].stream_id)
-                      for room in batch if room in self._streams]
-            for room in batch:  # read before the room is heard: what comes in between is read back then
-                if (state := self._streams.get(room)) is not None:
-                    state.catch_up = not state.heard
+            # Held by object: a room unfollowed and followed again meanwhile is a new stream.
+            states = [self._streams[room] for room in batch if room in self._streams]
+            for state in states:  # read before the room is heard: what comes in between is read back then
+                state.catch_up = not state.heard
             try:
-                positions = await self._load_positions(wanted)
+                positions = await self._load_positions([(state.kind, state.stream_id) for state in states])
             except Exception as exc:  # PostgreSQL away: order from the first event that arrives instead
                 log.warning("reading stream positions failed: %s", exc)
                 positions = {}
-            for room in batch:
-                state = self._streams.get(room)
-                if state is None:
+            for state in states:
+                if self._streams.get(state.room) is not state:
                     continue
                 last_seq, last_change = positions.get((state.kind, state.stream_id), (None, None))
                 if last_change is None:  # unknown: start just before the earliest held event
@@ -132,13 +190,16 @@ class StreamOrder:
                     last_change = None if last_change is None else last_change - 1
                     last_seq = 0
                 state.last_seq = last_seq
+                joining, state.joining = state.joining, []
                 if last_change is None:
                     state.last_change = -1  # accept whatever comes first
                     state.catch_up = False  # from nowhere known
                 else:
-                    state.last_change = last_change
+                    state.last_change = state.sent = last_change
                     if state.catch_up and state.heard:
                         self._start_catch_up(state)
+                    for backfill in joining:  # joined before the read: they miss what it skips
+                        self._backfill(state, backfill)
                     self._release(state)
                     await self._drain(state)
 
@@ -151,7 +212,7 @@ class StreamOrder:
             await self._emit(event)
             return
         if state.last_change == -1:
-            state.last_change = position.change_seq - 1
+            state.last_change = state.sent = position.change_seq - 1
         if state.last_change is not None and position.change_seq <= state.last_change:
             metrics.ORDERING.labels("late").inc()
             return
@@ -189,12 +250,35 @@ class StreamOrder:
         try:
             while state.outbox:
                 event = state.outbox.popleft()
+                if isinstance(event, _Backfill):
+                    await self._send_backfill(state, event)
+                    continue
+                if event.position is not None:  # from here on, sockets entering the room miss it
+                    state.sent = max(state.sent or 0, event.position.change_seq)
                 try:
                     await self._emit(event)
                 except Exception:
                     log.exception("delivering %s failed", event.name)
         finally:
             state.emitting = False
+
+    async def _send_backfill(self, state: _Stream, backfill: _Backfill) -> None:
+        """What joining sockets missed of the stream: each message changed in (after_change, upto],
+        as it stands now, to them alone. One changed again since is left to the room's later
+        events (the sockets see the gap and `sync`); the room's events wait meanwhile."""
+        try:
+            missed = await self._fetch_missed(state.kind, state.stream_id, backfill.after_change,
+                                              backfill.after_seq)
+        except Exception as exc:  # clients see the gap at the next event and `sync`
+            log.warning("reading a stream's changes for joining sockets failed: %s", exc)
+            return
+        metrics.ORDERING.labels("joined_late").inc()
+        for event in missed:
+            if event.position is not None and backfill.after_change < event.position.change_seq <= backfill.upto:
+                try:
+                    await self._emit(dataclasses.replace(event, rooms=backfill.sids))
+                except Exception:
+                    log.exception("delivering %s failed", event.name)
 
     # gaps
 

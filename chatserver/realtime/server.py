@@ -19,7 +19,7 @@ from chatserver.actions import auth, presence, sync, typing
 from chatserver.actions.context import Principal, Services
 from chatserver.background import cancel
 from chatserver.broker import Event, rooms
-from chatserver.broker.control import ROOMS, is_control
+from chatserver.broker.control import ROOMS, is_control, joined_at
 from chatserver.errors import ApiError, internal, invalid, unauthorized
 from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
@@ -359,12 +359,22 @@ class Realtime:
         if event.name != ROOMS:
             log.warning("unknown control event %s", event.name)
             return
+        at = joined_at(event)
         for room in event.rooms:
-            for sid in self._local_sids(room):
-                for joined in event.data.get("join", ()):
+            sids = self._local_sids(room)
+            for joined in event.data.get("join", ()):
+                entering = [sid for sid in sids if not self._in_room(sid, joined)]
+                # Told before they enter: where they are the stream's first sockets here, it starts
+                # at the join, else they are sent what they missed of it (realtime.ordering).
+                self.order.joining(joined, at.get(joined), entering)
+                for sid in entering:
                     await self.sio.enter_room(sid, joined)
+            for sid in sids:
                 for left in event.data.get("leave", ()):
                     await self.sio.leave_room(sid, left)
+
+    def _in_room(self, sid: str, room: str) -> bool:
+        return sid in self.sio.manager.rooms.get("/", {}).get(room, ())
 
     async def drain(self, grace: float = 1.0) -> None:
         """On SIGTERM: cut every socket's transport, so that clients see a transport error and

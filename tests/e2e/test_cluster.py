@@ -145,57 +145,94 @@ async def test_direct_messages_sent_right_after_opening_the_conversation_arrive_
         assert (await client.wait_for("dm:new"))["message"]["id"] == message_id
 
 
+class _ProcessOnRedis:
+    """A receiving process reduced to its StreamOrder and its own Redis broker, fed what the in-process
+    server publishes (as a server on Redis would publish it), to be driven one step at a time."""
+
+    def __init__(self, server, redis_env) -> None:
+        svc = server.app[SERVICES]
+        cluster = redis_env.get("REDIS_CLUSTER") == "true"
+        self.publisher = RedisBroker(redis_env["REDIS_URL"], cluster=cluster)
+        self.broker = RedisBroker(redis_env["REDIS_URL"], cluster=cluster)
+        self.emitted: list[Event] = []
+        self.published = asyncio.Event()  # a message:new went to Redis
+        self.order = StreamOrder(self._emit, partial(sync.stream_positions, svc), partial(sync.missed_events, svc))
+        self.broker.on_event(self.order.deliver)
+        self.broker.on_subscribed(self.order.subscribed)
+        self._forwarding = True
+        svc.broker.on_event(self._to_redis)
+
+    async def _to_redis(self, event: Event) -> None:
+        if self._forwarding:
+            await self.publisher.publish(event)
+            if event.name == "message:new":
+                self.published.set()
+
+    async def _emit(self, event: Event) -> None:
+        self.emitted.append(event)
+
+    async def messages(self, count: int) -> list[Event]:
+        """The first `count` message:new emitted, once they are."""
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(new := [event for event in self.emitted if event.name == "message:new"]) < count:
+            assert asyncio.get_running_loop().time() < deadline, f"{count} message:new expected, got {new}"
+            await asyncio.sleep(0.02)
+        return new
+
+    async def assert_got_once_in_order(self, *sent: dict) -> None:
+        heard = await self.messages(len(sent))
+        await asyncio.sleep(0.3)  # anything delivered twice would be here by now
+        assert [event.data["message"]["id"] for event in self.emitted] == [message["id"] for message in sent]
+        assert [event.position.change_seq for event in heard] == [message["changeSeq"] for message in sent]
+
+    async def __aenter__(self) -> _ProcessOnRedis:
+        await self.publisher.start()
+        await self.broker.start()
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        self._forwarding = False
+        await self.broker.close()
+        await self.publisher.close()
+
+
 @on_redis_and_cluster
 async def test_a_change_published_before_the_room_subscription_is_in_place_is_read_back_then(server, redis_env):
     """What a process does for its first socket in a stream's room, step by step: read the stream's
     position (StreamOrder.follow), then, before Redis has the room's subscription, a message is
     committed and published, and nothing later comes to show the gap. Once Redis answers the
     subscription the message is read back from PostgreSQL; what follows arrives live, once each."""
-    svc = server.app[SERVICES]
     alice, bob = await server.account(), await server.account()
     room = await workspace_with_channel(server, alice, bob)
     sender = await connect(server, alice)
-    cluster = redis_env.get("REDIS_CLUSTER") == "true"
-    publisher, listener = (RedisBroker(redis_env["REDIS_URL"], cluster=cluster),
-                           RedisBroker(redis_env["REDIS_URL"], cluster=cluster))
-    forwarding, published, got = True, asyncio.Event(), []
-
-    async def to_redis(event: Event) -> None:  # the in-process server's events, as a server on Redis publishes them
-        if forwarding:
-            await publisher.publish(event)
-            if event.name == "message:new":
-                published.set()
-
-    async def emit(event: Event) -> None:
-        got.append(event)
-
-    async def messages(count: int) -> list[Event]:
-        deadline = asyncio.get_running_loop().time() + 5
-        while len(new := [event for event in got if event.name == "message:new"]) < count:
-            assert asyncio.get_running_loop().time() < deadline, f"{count} message:new expected, got {new}"
-            await asyncio.sleep(0.02)
-        return new
-
-    order = StreamOrder(emit, partial(sync.stream_positions, svc), partial(sync.missed_events, svc))
-    listener.on_event(order.deliver)
-    listener.on_subscribed(order.subscribed)
-    svc.broker.on_event(to_redis)
     stream = rooms.channel(room.channel_id)
-    try:
-        await publisher.start()
-        await listener.start()
-        order.follow(stream)
-        await order.settled()  # the start position is read
+    async with _ProcessOnRedis(server, redis_env) as process:
+        process.order.follow(stream)
+        await process.order.settled()  # the start position is read
         first = await send(sender, room.channel_id, "published before the subscription")
-        await published.wait()
-        listener.interest(stream, True)
-        assert [event.data["message"]["id"] for event in await messages(1)] == [first["id"]]
+        await process.published.wait()
+        process.broker.interest(stream, True)
+        assert [event.data["message"]["id"] for event in await process.messages(1)] == [first["id"]]
         second = await send(sender, room.channel_id, "published after it")
-        heard = await messages(2)
-        await asyncio.sleep(0.3)  # anything delivered twice would be here by now
-        assert [event.data["message"]["id"] for event in got] == [first["id"], second["id"]]
-        assert [event.position.change_seq for event in heard] == [first["changeSeq"], second["changeSeq"]]
-    finally:
-        forwarding = False
-        await listener.close()
-        await publisher.close()
+        await process.assert_got_once_in_order(first, second)
+
+
+@on_redis_and_cluster
+async def test_a_change_committed_after_a_join_but_before_the_process_follows_the_stream_arrives(server, redis_env):
+    """A join carries where the stream stood when it was made (move_rooms `at`). A message committed,
+    and published, after the join but before the process handles it would count as already seen if
+    the process read the stream's position then; started at the join's position instead, it reads the
+    message back once Redis answers the room's subscription, and what follows arrives live, once."""
+    alice, bob = await server.account(), await server.account()
+    room = await workspace_with_channel(server, alice, bob)
+    sender = await connect(server, alice)
+    stream = rooms.channel(room.channel_id)
+    svc = server.app[SERVICES]
+    async with _ProcessOnRedis(server, redis_env) as process:
+        joined_at = (await sync.stream_positions(svc, [("channel", room.channel_id)]))[("channel", room.channel_id)]
+        first = await send(sender, room.channel_id, "committed after the join, before the process follows")
+        process.order.joining(stream, joined_at, ["a-socket"])  # the process handles the join: it starts there
+        process.broker.interest(stream, True)
+        assert [event.data["message"]["id"] for event in await process.messages(1)] == [first["id"]]
+        second = await send(sender, room.channel_id, "after")
+        await process.assert_got_once_in_order(first, second)
