@@ -67,13 +67,18 @@ async def post_many(conn: asyncpg.Connection, *, posts: Sequence,
     a block between its two people, is left out."""
     mention_index = [i + 1 for i, names in enumerate(mention_names) for _ in names]
     mention_name = [name for names in mention_names for name in names]
+    streams = {(post.channel_id, post.conversation_id) for post in posts}
+    if len(streams) == 1:  # one stream (a channel's burst, a lone DM): its function, without the sorting out
+        function, where = "chat_post_messages", list(streams.pop())
+    else:
+        function, where = ("chat_post_messages_across",
+                           [[post.channel_id for post in posts], [post.conversation_id for post in posts]])
     try:
         rows = await conn.fetch(
             f"""SELECT b.ordinal, b.is_new, b.mentioned, {COLUMNS}
-                FROM chat_post_messages_across($1, $2, $3, $4, $5, $6, $7, $8) AS b
+                FROM {function}($1, $2, $3, $4, $5, $6, $7, $8) AS b
                 CROSS JOIN LATERAL (SELECT (b.message).*) AS m""",
-            [post.channel_id for post in posts], [post.conversation_id for post in posts],
-            [post.user_id for post in posts], [post.content for post in posts], [post.type for post in posts],
+            *where, [post.user_id for post in posts], [post.content for post in posts], [post.type for post in posts],
             [post.nonce for post in posts], mention_index, mention_name,
         )
     except asyncpg.CheckViolationError as exc:
