@@ -165,7 +165,7 @@ async def add_member(svc: Services, principal: Principal, channel_id: UUID, user
         added = await channels.add_member(conn, channel_id, user_id)
         member = ChannelMember.from_row(await channels.member(conn, channel_id, user_id))
         if added:
-            _announce_join(svc, channel_id, user_id, await channels.position(conn, channel_id))
+            _announce_join(svc, channel_id, user_id, await channels.by_id(conn, channel_id))
     return member
 
 

@@ -106,7 +106,7 @@ async def _enter_chat(svc: Services, conn: asyncpg.Connection, group: asyncpg.Re
         chat = rooms.channel(group["channel_id"])
         svc.publish_after_commit(
             move_rooms(user_id, join=[rooms.workspace(group["workspace_id"]), chat],
-                       at={chat: stream_at(await channels.position(conn, group["channel_id"]))}),
+                       at={chat: stream_at(await channels.by_id(conn, group["channel_id"]))}),
             CHANNEL_MEMBER_JOINED.to((rooms.channel(group["channel_id"]),),
                                      ChannelMemberEvent(channel_id=group["channel_id"], user_id=user_id)))
     else:

@@ -89,11 +89,6 @@ async def add_member(conn: asyncpg.Connection, channel_id: UUID, user_id: UUID, 
     return status == "INSERT 0 1"
 
 
-async def position(conn: asyncpg.Connection, channel_id: UUID) -> asyncpg.Record | None:
-    """The channel's last seq and last changeSeq as committed now (a join's start in the stream)."""
-    return await conn.fetchrow("SELECT last_seq, last_change_seq FROM channels WHERE id = $1", channel_id)
-
-
 async def remove_member(conn: asyncpg.Connection, channel_id: UUID, user_id: UUID) -> bool:
     status = await conn.execute("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2",
                                 channel_id, user_id)
