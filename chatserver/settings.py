@@ -153,6 +153,10 @@ class Settings:
     db_command_timeout: int = _env(
         "DB_COMMAND_TIMEOUT", _int_in(1, 3600), "10",
         "Seconds one PostgreSQL statement may take before the request answers `unavailable`.")
+    post_lanes: int = _env(
+        "POST_LANES", _int_in(1, 64), "1",
+        "Group commits of posts in flight at once. 1 gathers the most into each statement and commit (best "
+        "when PostgreSQL shares the server's cores); more lets posts to other streams go on while one waits.")
     migrate_on_start: bool = _env(
         "MIGRATE_ON_START", _bool, "true", "Apply pending migrations when the server starts.")
     access_token_ttl: int = _env(
@@ -199,6 +203,10 @@ class Settings:
     connect_timeout: float = _env(
         "CONNECT_TIMEOUT", _seconds_in(0.05, 600), "10",
         "Seconds a new connection has to join a Socket.IO namespace (send CONNECT) before it is closed.")
+    ready_presence_limit: int = _env(
+        "READY_PRESENCE_LIMIT", _int_in(1, 100_000), "500",
+        "Most people whose presence `ready` carries (self, direct conversation partners, then channel-mates); "
+        "a client asks `presence:get` for the rest.")
     max_message_chars: int = _env(
         "MAX_MESSAGE_CHARS", _int_in(1, 1_000_000), "40000", "Longest message content, in characters.")
     max_upload_bytes: int = _env(

@@ -61,12 +61,6 @@ def deleted_payload(row: asyncpg.Record) -> MessageDeletedEvent:
     return MessageDeletedEvent.from_row(row, message_id=row["id"])
 
 
-# Concurrent group commits of posts. A stream always goes to the same one, so its posts are
-# written in the order they arrive; streams that share one are written together (each direct
-# conversation is a stream of its own, and most DMs would otherwise commit alone).
-POST_LANES = 4
-
-
 @dataclass(frozen=True, slots=True)
 class _Post:
     ref: StreamRef
@@ -94,7 +88,9 @@ async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn
     _check_content(svc, post.content, post.attachment_ids)
     posted = None
     if post.parent_id is None and not post.attachment_ids:
-        lane = ("post", hash(ref.id) % POST_LANES)
+        # A stream always goes to the same lane (settings.post_lanes), so its posts are written in
+        # the order they arrive; streams that share a lane are written together.
+        lane = ("post", hash(ref.id) % svc.settings.post_lanes)
         posted = await svc.writes.submit(lane, _Post(ref, principal.user_id, post.content, post.type, post.nonce),
                                          partial(_post_together, svc))
     if posted is None:
