@@ -94,7 +94,19 @@ async def of_people_around(svc: Services, conn: asyncpg.Connection, user_id: UUI
                            only: Sequence[UUID] | None = None) -> list[Presence]:
     """Presence of everyone sharing a workspace with the user (or of those named in `only`): live where
     connected, last known otherwise."""
-    stored = await presence_store.of_people_around(conn, user_id, only)
+    return await _views(svc, await presence_store.of_people_around(conn, user_id, only))
+
+
+async def of_people_near(svc: Services, conn: asyncpg.Connection, user_id: UUID) -> tuple[list[Presence], bool]:
+    """What `ready` carries: the presence of the user, their direct conversation partners and channel-mates
+    (at most READY_PRESENCE_LIMIT of them), and whether that is everyone sharing a workspace with the user
+    (when not, the client asks `presence:get` for the others it shows)."""
+    stored, complete = await presence_store.of_people_near(conn, user_id, svc.settings.ready_presence_limit)
+    return await _views(svc, stored), complete
+
+
+async def _views(svc: Services, stored: Sequence[asyncpg.Record]) -> list[Presence]:
+    """Stored presences, live where connected, last known otherwise."""
     user_ids = [row["user_id"] for row in stored]
     live = await svc.presence.states(user_ids)
     views = []

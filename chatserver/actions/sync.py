@@ -30,18 +30,21 @@ MISSED_PAGE = 500  # a receiver that missed more than this in one gap leaves the
 
 
 async def ready(svc: Services, principal: Principal, *, with_presence: bool = True) -> Ready:
-    """What a new socket starts from; `with_presence=False` (the client's `auth.presence: "none"`) leaves out
-    the presence of everyone around, which grows with the workspaces, for `presence:get` to ask on demand."""
+    """What a new socket starts from. Its presence is that of the people nearest the user (self, direct
+    conversation partners, channel-mates; at most READY_PRESENCE_LIMIT), `presenceComplete` telling whether
+    that is everyone sharing a workspace with the user; `with_presence=False` (the client's
+    `auth.presence: "none"`) leaves presence out, for `presence:get` to ask on demand."""
     async with svc.db.connection() as conn:
         user = await users.by_id(conn, principal.user_id)
         channel_rows = await channels.states_for_user(conn, principal.user_id)
         conversation_rows = await conversations.for_user(conn, principal.user_id)
-        around = await presence.of_people_around(svc, conn, principal.user_id) if with_presence else []
+        around, complete = await presence.of_people_near(svc, conn, principal.user_id) if with_presence else ([], False)
     return Ready(
         user=ReadyUser.from_row(user),
         channels=[ChannelState.from_row(row) for row in channel_rows],
         conversations=[conversation_view(row, principal.user_id) for row in conversation_rows],
         presence=around,
+        presence_complete=complete,
     )
 
 

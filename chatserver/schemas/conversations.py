@@ -141,4 +141,10 @@ class Ready(WireModel):
     user: ReadyUser
     channels: list[ChannelState]
     conversations: list[Conversation]
-    presence: list[Presence]
+    presence: list[Presence] = Field(description=(
+        "The presence of people who share a workspace with the user: the user, the other person of each direct "
+        "conversation, then channel-mates (present, then most recently active, first), at most READY_PRESENCE_LIMIT "
+        "people; [] with `auth.presence: \"none\"`."))
+    presence_complete: bool = Field(description=(
+        "True when `presence` holds everyone who shares a workspace with the user; false when some were left "
+        "out (or with `auth.presence: \"none\"`): ask `presence:get` for the people you show."))

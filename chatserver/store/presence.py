@@ -40,3 +40,47 @@ async def of_people_around(conn: asyncpg.Connection, user_id: UUID,
         *p.values,
     )
 
+
+async def of_people_near(conn: asyncpg.Connection, user_id: UUID, limit: int) -> tuple[list[asyncpg.Record], bool]:
+    """The last known presence of the people `ready` shows the user, at most `limit`, and whether they are
+    everyone who shares a workspace with the user.
+
+    Those people are the user, the other person of each of the user's direct conversations, and those who
+    share a channel with the user, preferred in that order, then present (not OFFLINE), then most recently
+    active; only people who share a workspace with the user count (those `presence:get` answers for and
+    whose changes reach the user). The workspace-mates are read once, from the (workspace_id, user_id)
+    index: to keep the others to them, and counted, to tell whether anyone was left out."""
+    rows = await conn.fetch(
+        """WITH mates AS (
+               SELECT DISTINCT other.user_id
+                 FROM workspace_members other
+                WHERE other.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1)
+           ), near AS (
+               SELECT $1::uuid AS user_id, 0 AS rank
+               UNION ALL SELECT user_b_id, 1 FROM direct_conversations WHERE user_a_id = $1
+               UNION ALL SELECT user_a_id, 1 FROM direct_conversations WHERE user_b_id = $1
+               UNION ALL SELECT other.user_id, 2
+                           FROM channel_members mine
+                           JOIN channel_members other ON other.channel_id = mine.channel_id
+                          WHERE mine.user_id = $1
+           ), qualified AS (
+               SELECT near.user_id, min(near.rank) AS rank
+                 FROM near JOIN mates ON mates.user_id = near.user_id
+                GROUP BY near.user_id
+           ), kept AS (
+               SELECT q.user_id, q.rank, p.status, p.status_text, p.last_active_at
+                 FROM qualified q LEFT JOIN user_presence p ON p.user_id = q.user_id
+                ORDER BY q.rank, coalesce(p.status, 'OFFLINE') = 'OFFLINE', p.last_active_at DESC NULLS LAST, q.user_id
+                LIMIT $2
+           )
+           SELECT u.id AS user_id, coalesce(k.status, 'OFFLINE') AS status, k.status_text,
+                  coalesce(k.last_active_at, u.last_login_at, u.created_at) AS last_active_at,
+                  (SELECT count(*) FROM qualified) AS qualified, (SELECT count(*) FROM mates) AS mates
+             FROM kept k JOIN users u ON u.id = k.user_id
+            ORDER BY k.rank, coalesce(k.status, 'OFFLINE') = 'OFFLINE', k.last_active_at DESC NULLS LAST, k.user_id""",
+        user_id, limit,
+    )
+    # No row: the user is in no workspace (else the user is a row), so nobody was left out. Those kept are
+    # workspace-mates, so the same count means the same people.
+    complete = not rows or rows[0]["qualified"] == rows[0]["mates"] <= limit
+    return rows, complete

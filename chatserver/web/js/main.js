@@ -13,6 +13,7 @@ const TYPING_SEND_EVERY = 3000;
 const TYPING_IDLE = 5000;
 const TYPING_EXPIRE = 7000;
 const PAGE = 50;
+const PRESENCE_ASK = 500; // ids per presence:get
 
 export const app = {
   session: new Session(),
@@ -24,6 +25,9 @@ export const app = {
   streams: new Map(),
   users: new Map(),
   presence: new Map(),
+  presenceComplete: true, // ready.presence held everyone sharing a workspace with you
+  presenceKnown: new Set(), // ids whose presence is current since the last ready (or asked for)
+  presenceHeard: new Set(), // ids a `presence` event told of since the last ready
   members: new Map(), // workspaceId -> [member]
   otherChannels: new Map(), // workspaceId -> [channel] you may join
   openKey: null,
@@ -201,6 +205,23 @@ export function presenceDot(userId) {
     "data-status": status, title: status.toLowerCase() });
 }
 
+/** The presence of people a list shows whom `ready` left out, asked for once per connection. */
+async function askPresence(userIds) {
+  if (app.presenceComplete || !app.rt) return;
+  const wanted = [...new Set(userIds)].filter((id) => !app.presenceKnown.has(id));
+  for (const id of wanted) app.presenceKnown.add(id); // those outside your workspaces get no answer
+  for (let i = 0; i < wanted.length; i += PRESENCE_ASK) {
+    const ids = wanted.slice(i, i + PRESENCE_ASK);
+    try {
+      const { presence } = await app.rt.call("presence:get", { userIds: ids });
+      for (const p of presence) if (!app.presenceHeard.has(p.userId)) app.presence.set(p.userId, p); // else newer
+      renderPresence();
+    } catch {
+      for (const id of ids) app.presenceKnown.delete(id); // asked again when next shown
+    }
+  }
+}
+
 async function loadMembers(workspaceId) {
   const items = [];
   let cursor = null;
@@ -282,6 +303,9 @@ async function onReady(snapshot, isReconnect) {
   rememberUser(snapshot.user);
   app.me = { ...app.me, ...snapshot.user };
   for (const p of snapshot.presence) app.presence.set(p.userId, p);
+  app.presenceComplete = snapshot.presenceComplete ?? true;
+  app.presenceKnown = new Set(snapshot.presence.map((p) => p.userId));
+  app.presenceHeard = new Set();
   const seen = new Set();
   for (const c of snapshot.channels) seen.add(ensureStream("channel", c).key);
   for (const c of snapshot.conversations) seen.add(ensureStream("dm", c).key);
@@ -406,6 +430,8 @@ function onEvent(name, data) {
       return onTyping(data);
     case "presence":
       app.presence.set(data.userId, data);
+      app.presenceKnown.add(data.userId);
+      app.presenceHeard.add(data.userId);
       if (data.userId === app.me.id) renderMe();
       return renderPresence();
     case "channel:read": {
@@ -833,6 +859,7 @@ function updateMentionMenu() {
     .filter((m) => m.userId !== app.me.id && (m.username.toLowerCase().startsWith(prefix) || (m.displayName || "").toLowerCase().startsWith(prefix)))
     .slice(0, 8);
   if (!candidates.length) return hideMentionMenu();
+  askPresence(candidates.map((m) => m.userId));
   mentionState = { start: before.length - match[2].length - 1, candidates, index: 0, prefix };
   renderMentionMenu();
 }
@@ -1106,6 +1133,7 @@ async function showMembers() {
 function renderMembersPanel() {
   if (app.panel?.kind !== "members") return;
   const members = app.members.get(app.workspaceId) || [];
+  askPresence(members.map((m) => m.userId));
   const order = { ONLINE: 0, BUSY: 1, AWAY: 2, OFFLINE: 3 };
   const sorted = [...members].sort((a, b) => order[presenceOf(a.userId)] - order[presenceOf(b.userId)] || a.username.localeCompare(b.username));
   fill($("#panel-body"), h("ul", { class: "member-list" }, sorted.map((m) => {
@@ -1350,6 +1378,7 @@ async function newDm() {
   const workspaceId = app.workspaceId;
   if (!workspaceId) return toast("Join a workspace first: you can message its members.");
   const members = (await loadMembers(workspaceId).catch(() => app.members.get(workspaceId) || [])).filter((m) => m.userId !== app.me.id);
+  askPresence(members.map((m) => m.userId));
   const userId = await openDialog.pick("Message someone", members.map((m) => ({
     value: m.userId, label: [presenceDot(m.userId), ` ${m.displayName || m.username} `, h("span", { class: "muted" }, `@${m.username}`)],
   })));
