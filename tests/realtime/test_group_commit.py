@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from tests.support.chat import connect, nonce, send, workspace_with_channel
 
 PER_CLIENT = 4  # sends each of 16 clients makes at once: 64 messages, one page of history
@@ -214,3 +216,59 @@ async def test_direct_read_markers_of_both_people_at_once_go_together_and_only_f
         assert [(c["lastReadSeq"], c["unreadCount"]) for c in listed.body["items"]] == [(4, 0)]
     listed = await server.request("GET", "/api/v1/conversations", token=hub.access_token)
     assert sorted((c["lastReadSeq"], c["unreadCount"]) for c in listed.body["items"]) == [(4, 0)] * len(others)
+
+
+async def _posts_to_many_channels_at_once_each_keep_their_order(server) -> None:
+    """Three senders post 6 messages each to each of 4 channels, all at once: every channel numbers its
+    messages 1..18 with none skipped, each sender's in the order sent, and a member hears each channel's
+    messages once, in seq order."""
+    owner, *senders = [await server.account() for _ in range(4)]
+    room = await workspace_with_channel(server, owner, *senders, name="one")
+    channel_ids = [room.channel_id]
+    for name in ("two", "three", "four"):
+        made = await server.request("POST", f"/api/v1/workspaces/{room.workspace['id']}/channels",
+                                    token=owner.access_token, json={"name": name})
+        assert made.status == 201, made.body
+        channel_ids.append(made.body["channel"]["id"])
+        for sender in senders:
+            added = await server.request("POST", f"/api/v1/channels/{channel_ids[-1]}/members",
+                                         token=owner.access_token, json={"userId": sender.id})
+            assert added.status == 201, added.body
+    clients = [await connect(server, sender) for sender in senders]
+    watcher = await connect(server, owner)
+
+    async def post(client, channel_id: str, i: int) -> dict:
+        ack = await client.call("message:send", {"channelId": channel_id, "content": f"m{i}", "nonce": nonce()},
+                                timeout=20)
+        assert ack["ok"], ack
+        return ack["data"]["message"]
+
+    per_sender = 6
+    sends = {(c, s): [post(client, channel_id, i) for i in range(per_sender)]
+             for c, channel_id in enumerate(channel_ids) for s, client in enumerate(clients)}
+    order = list(sends)
+    results = await asyncio.gather(*(send for key in order for send in sends[key]))
+    posted = {key: results[n * per_sender:(n + 1) * per_sender] for n, key in enumerate(order)}
+
+    total = per_sender * len(clients)
+    for c, channel_id in enumerate(channel_ids):
+        seqs = sorted(m["seq"] for s in range(len(clients)) for m in posted[(c, s)])
+        assert seqs == list(range(1, total + 1)), f"channel {c}: every message once, no seq skipped"
+        for s in range(len(clients)):
+            mine = [m["seq"] for m in posted[(c, s)]]
+            assert mine == sorted(mine), f"sender {s} in channel {c}: numbered in the order sent"
+        await watcher.wait_for("message:new", where=lambda d, cid=channel_id: d["message"]["channelId"] == cid
+                               and d["message"]["seq"] == total, timeout=10)
+        heard = [d["message"]["seq"] for name, d in watcher.events
+                 if name == "message:new" and d["message"]["channelId"] == channel_id]
+        assert heard == list(range(1, total + 1)), f"channel {c}: heard once each, in seq order"
+    assert await _batches_of_more_than_one(server) > 0, "no two sends were ever written together"
+
+
+async def test_posts_to_many_channels_at_once_each_keep_their_order(server):
+    await _posts_to_many_channels_at_once_each_keep_their_order(server)
+
+
+@pytest.mark.settings(POST_LANES="4")
+async def test_posts_to_many_channels_at_once_each_keep_their_order_when_posts_go_through_four_lanes(server):
+    await _posts_to_many_channels_at_once_each_keep_their_order(server)
