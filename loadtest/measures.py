@@ -54,8 +54,13 @@ def server(before: ServerSample, after: ServerSample, deliveries: int) -> dict[s
     if after.cpu_seconds is None or before.cpu_seconds is None:
         return None
     cpu = after.cpu_seconds - before.cpu_seconds
+    own = (after.process_cpu_seconds - before.process_cpu_seconds
+           if after.process_cpu_seconds is not None and before.process_cpu_seconds is not None else None)
     return {"cpuSeconds": round(cpu, 3), "rssKiB": after.rss_kib,
-            "deliveriesPerCpuSecond": round(deliveries / cpu) if cpu > 0 else None}
+            "deliveriesPerCpuSecond": round(deliveries / cpu) if cpu > 0 else None,
+            # the server process alone, its database left out (the same as above for a server without one)
+            "processCpuSeconds": round(own, 3) if own is not None else None,
+            "deliveriesPerProcessCpuSecond": round(deliveries / own) if own else None}
 
 
 def connect_stats(stats: list[Any]) -> dict[str, Any]:

@@ -54,6 +54,9 @@ def cost_rows(results: dict[str, Any]) -> list[list[str]]:
     if server:
         rows.append(["server CPU", f"{server['cpuSeconds']:.2f} s  "
                                    f"({rate(server['deliveriesPerCpuSecond'])} deliveries per CPU-second)"])
+        if server.get("processCpuSeconds") not in (None, server["cpuSeconds"]):  # a database counted above
+            rows.append(["server process only", f"{server['processCpuSeconds']:.2f} s  "
+                                                f"({rate(server['deliveriesPerProcessCpuSecond'])} deliveries per CPU-second)"])
     gen = results.get("loadgen")
     if gen:
         note = "  SATURATED: the load generator may set the pace" if gen["saturated"] else ""

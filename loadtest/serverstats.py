@@ -1,7 +1,8 @@
 """What the server process costs, read from /proc: resident memory and CPU time.
 
 CPU counts the given processes and all their descendants (an embedded PostgreSQL, worker
-processes), so "deliveries per server CPU-second" includes everything the server needs.
+processes), so "deliveries per server CPU-second" includes everything the server needs; the
+"process only" figure counts the first (the server process itself) alone.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def cpu_seconds(pids: list[int]) -> float:
 @dataclass
 class ServerSample:
     rss_kib: int | None
-    cpu_seconds: float | None
+    cpu_seconds: float | None  # the server with everything it needs (its database included)
+    process_cpu_seconds: float | None = None  # the server process alone
 
 
 class ServerProbe:
@@ -70,4 +72,5 @@ class ServerProbe:
     def sample(self) -> ServerSample:
         if not self.pids:
             return ServerSample(None, None)
-        return ServerSample(rss_kib(self.pids[0]), cpu_seconds(self.pids))
+        own = _stat(self.pids[0])
+        return ServerSample(rss_kib(self.pids[0]), cpu_seconds(self.pids), own[1] if own else None)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import time
 
 import pytest
 
-from loadtest import cli, content, protocol
+from loadtest import cli, content, measures, protocol, report
 from loadtest.bench.configs import standard
 from loadtest.histogram import Histogram
 from loadtest.ledger import Receipts, Sends, account
+from loadtest.serverstats import ServerProbe
 
 
 def test_socketio_packets_round_trip():
@@ -84,3 +89,26 @@ def test_burst_help_shows_every_default(capsys):
                             ("--size", "0"), ("--drain", "5.0")):
         entry = text.split("options:", 1)[1].split(f" {option} ", 1)[1].split(" --", 1)[0]
         assert entry.endswith(f"(default: {default})"), (option, entry)
+
+
+def test_server_cpu_counts_its_database_and_process_only_leaves_it_out():
+    """A stand-in database process burns CPU beside this one (the server): "deliveries per server
+    CPU-second" counts both, the process-only figure this process alone, and the report shows both."""
+    database = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.6\n"
+                                 "while time.process_time() < end: pass\ntime.sleep(30)"])
+    try:
+        probe = ServerProbe([os.getpid(), database.pid])
+        before = probe.sample()
+        end = time.process_time() + 0.2
+        while time.process_time() < end:  # the server's own work
+            pass
+        time.sleep(1.0)  # the database's 0.6 s of work ends meanwhile
+        after = probe.sample()
+    finally:
+        database.kill()
+        database.wait()
+    figures = measures.server(before, after, deliveries=1000)
+    assert figures["processCpuSeconds"] >= 0.15 and figures["cpuSeconds"] >= figures["processCpuSeconds"] + 0.4
+    assert figures["deliveriesPerProcessCpuSecond"] > figures["deliveriesPerCpuSecond"]
+    rows = dict(report.cost_rows({"server": figures}))
+    assert "server process only" in rows and f"{figures['processCpuSeconds']:.2f} s" in rows["server process only"]
