@@ -78,7 +78,7 @@ class _Post:
         return self.ref.id if self.ref.kind == "conversation" else None
 
 
-async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn) -> Message:
+async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn) -> MessageOut:
     """Post a message; a retry with the same nonce returns the first one and broadcasts nothing.
 
     A plain message is written in a group commit with whatever else arrives meanwhile for the
@@ -101,7 +101,7 @@ async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn
     return message
 
 
-Posted = tuple[Message, bool]  # the message, and whether it is new (not the first of a retry)
+Posted = tuple[MessageOut, bool]  # the message (as broadcast), and whether it is new (not the first of a retry)
 
 
 async def _post_together(svc: Services, posts: list[_Post]) -> list[Posted | None]:
@@ -119,12 +119,11 @@ async def _post_together(svc: Services, posts: list[_Post]) -> list[Posted | Non
             for ordinal, is_new, mentioned, row in rows:  # each stream's in seq order, as their events go out
                 ref = posts[ordinal].ref
                 if is_new:
-                    message = Message.from_row(row, reactions=[], attachments=[], mentions=mentioned)
-                    svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row,
-                                                        new=True))
-                    results[ordinal] = (message, True)
+                    out = MessageOut(message=Message.from_row(row, reactions=[], attachments=[], mentions=mentioned))
+                    svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], out, row, new=True))
+                    results[ordinal] = (out, True)
                 else:  # a retry: the first message is the answer, and nothing new is broadcast
-                    results[ordinal] = (await message_view(conn, row), False)
+                    results[ordinal] = (MessageOut(message=await message_view(conn, row)), False)
     except (messages.Blocked, asyncpg.PostgresError):
         return [None] * len(posts)
     return results
@@ -148,8 +147,9 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post:
             row = await messages.post(conn, **ref.ids(), user_id=principal.user_id, content=post.content, type=post.type,
                                       parent_id=parent_id, nonce=nonce, mentions=mentions,
                                       attachment_ids=attachment_ids)
-            message = await new_message_view(conn, row, mentions=mentions, with_attachments=bool(attachment_ids))
-            svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], MessageOut(message=message), row, new=True))
+            out = MessageOut(message=await new_message_view(conn, row, mentions=mentions,
+                                                            with_attachments=bool(attachment_ids)))
+            svc.publish_after_commit(ref.change(NEW_MESSAGE[ref.kind], out, row, new=True))
             if parent_id is not None:  # its reply count changed, and it took the changeSeq after the reply's
                 root_row = await messages.by_id(conn, parent_id)
                 root = MessageOut(message=await message_view(conn, root_row))
@@ -159,8 +159,9 @@ async def _post_alone(svc: Services, principal: Principal, ref: StreamRef, post:
     except messages.DuplicateNonce:
         # A retry: the unique (sender, nonce) refused it and the rollback took back its counters.
         async with svc.db.connection() as conn:
-            return await message_view(conn, await messages.by_nonce(conn, principal.user_id, nonce)), False
-    return message, True
+            return MessageOut(message=await message_view(conn, await messages.by_nonce(conn, principal.user_id,
+                                                                                         nonce))), False
+    return out, True
 
 
 async def _check_thread_root(conn: asyncpg.Connection, stream: Stream, parent_id: UUID) -> None:

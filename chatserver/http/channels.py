@@ -67,8 +67,7 @@ async def history(ctx: Context, channelId: UUID, query: HistoryQuery) -> Message
 @api.post("/channels/{channelId}/messages", summary="Post a message (idempotent by nonce)", tags=("messages",),
           body=PostIn, response=MessageOut, status=201, errors=(*NOT_MINE, "rate_limited", "payload_too_large"))
 async def post_message(ctx: Context, channelId: UUID, body: PostIn) -> MessageOut:  # noqa: N803
-    message = await messages.send(ctx.svc, ctx.user, StreamRef.channel(channelId), body)
-    return MessageOut(message=message)
+    return await messages.send(ctx.svc, ctx.user, StreamRef.channel(channelId), body)
 
 
 @api.get("/channels/{channelId}/pins", summary="Pinned messages, latest pin first", tags=("messages",),

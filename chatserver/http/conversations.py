@@ -47,5 +47,4 @@ async def history(ctx: Context, conversationId: UUID, query: HistoryQuery) -> Me
           tags=TAGS, body=PostIn, response=MessageOut, status=201,
           errors=("not_found", "forbidden", "rate_limited", "payload_too_large"))
 async def post_message(ctx: Context, conversationId: UUID, body: PostIn) -> MessageOut:  # noqa: N803
-    message = await messages.send(ctx.svc, ctx.user, StreamRef.conversation(conversationId), body)
-    return MessageOut(message=message)
+    return await messages.send(ctx.svc, ctx.user, StreamRef.conversation(conversationId), body)

@@ -96,8 +96,7 @@ async def channel_history(ctx: EventContext, body: ChannelHistoryIn) -> MessageP
 
 @event("message:send", MessageSendIn, "Post a message in a channel (idempotent by nonce).")
 async def message_send(ctx: EventContext, body: MessageSendIn) -> MessageOut:
-    message = await messages.send(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), body)
-    return MessageOut(message=message)
+    return await messages.send(ctx.svc, ctx.principal, StreamRef.channel(body.channel_id), body)
 
 
 @event("message:edit", MessageEditIn, "Edit your message, if `version` is still current.")
@@ -159,9 +158,8 @@ async def dm_open(ctx: EventContext, body: OpenConversationIn) -> ConversationOu
 
 @event("dm:send", DmSendIn, "Post a direct message (idempotent by nonce).")
 async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
-    message = await messages.send(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
+    return await messages.send(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
                                   body.as_post())
-    return MessageOut(message=message)
 
 
 @event("dm:history", DmHistoryIn, "Read a page of a direct conversation.")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, PrivateAttr, StringConstraints
 
 from chatserver.schemas.base import InputModel, Timestamp, WireModel
 from chatserver.schemas.fields import NOT_BLANK, SPACE
@@ -73,6 +73,13 @@ class Message(WireModel):
 
 class MessageOut(WireModel):
     message: Message
+    # A new message goes out in its sender's ack and in the broadcast: dumped once for both.
+    _wired: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def wire(self) -> dict[str, Any]:
+        if self._wired is None:
+            self._wired = super().wire()
+        return self._wired
 
 
 class MessagePage(WireModel):
