@@ -129,6 +129,23 @@ class _Server(socketio.AsyncServer):
                 packet.CONNECT_ERROR, data={"message": "Invalid namespace"}, namespace=namespace))
             return
         await super()._handle_connect(eio_sid, namespace, data)
+        if self._joined(eio_sid, namespace):
+            self._forget_environ(eio_sid)
+
+    def _forget_environ(self, eio_sid: str) -> None:
+        """Empty the handshake's WSGI-style environ once a CONNECT succeeded (about 1.5 KiB a
+        connection: every header twice, as aiohttp keeps them and as HTTP_* keys). Only a
+        CONNECT reads it (python-socketio's `self.environ[eio_sid]`, our `_token_from`); engine.io
+        has answered the handshake, and its other requests (polls, the upgrade) have environs of
+        their own. python-socketio keeps the dict until the connection ends (a later CONNECT looks
+        it up), so it is emptied, not dropped; the Authorization header stays for a CONNECT after
+        a DISCONNECT on the same connection."""
+        environ = self.environ.get(eio_sid)
+        if environ:
+            authorization = environ.get("HTTP_AUTHORIZATION")
+            environ.clear()
+            if authorization is not None:
+                environ["HTTP_AUTHORIZATION"] = authorization
 
     def _connect_deadline_passed(self, eio_sid: str) -> None:
         self._connect_deadlines.pop(eio_sid, None)

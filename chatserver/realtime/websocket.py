@@ -14,7 +14,11 @@ outgoing packet from an asyncio.Queue. Here (`ChatSocket`):
 - In: frames are read in one loop and handed to engine.io in it; python-socketio then
   runs each event's handler in a task of its own, so one slow event does not hold up
   the socket's next ones.
-- Pings: a timer per socket instead of a sleeping task.
+- Pings: one timer per socket instead of a sleeping task. It sends the PING, then waits
+  ping_timeout for the PONG; a client that misses it loses its connection (Node's rule). That
+  is the only dead-peer check: frames are awaited without a timeout of their own.
+- The session runs once the request handler has returned (`SessionResponse`), so the
+  handler chain's frames are not kept for the connection's lifetime.
 
 Websockets refuse permessage-deflate: browsers offer it, and aiohttp would then
 deflate every frame once per recipient, a third of the broadcast speed lost for
@@ -28,10 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import contextvars
 import logging
 import struct
 import time
 from base64 import b64decode
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiohttp import WSCloseCode
 from aiohttp.web import WebSocketResponse
@@ -100,13 +107,29 @@ class Outbox:
             websocket.flush()
 
 
+class SessionResponse(WebSocketResponse):
+    """A websocket response whose Engine.IO session runs when aiohttp finishes the response
+    (its finish_response calls write_eof, which for a websocket closes it), not inside the
+    request handler. The handler chain (aiohttp's application, the middleware, engine.io's
+    handle_request with its environ and parsed query, the upgrade) returns once the handshake
+    is sent, and its frames are freed for the connection's lifetime: about 3 KiB a connection."""
+
+    session: Callable[[], Awaitable[None]] | None = None
+
+    async def write_eof(self) -> None:
+        if self.session is not None:
+            running, self.session = self.session(), None  # (nothing holds the partial meanwhile)
+            await running
+        await super().write_eof()
+
+
 class ChatWebSocket(engineio_aiohttp.WebSocket):
     """The aiohttp websocket under one Engine.IO session. Server frames are built here (unmasked:
     a small header and the payload) and gathered per event-loop turn into one write."""
 
     async def __call__(self, environ):
         request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        self._sock = SessionResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
         engineio_socket = getattr(self.handler, "__self__", None)
         try:
             await self._sock.prepare(request)
@@ -114,7 +137,6 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
             if engineio_socket is not None and not engineio_socket.connected:  # (not one upgrading from polling)
                 await engineio_socket.close(wait=False, abort=True)
             raise
-        self.environ = environ
         self._request = request
         self._transport = request.transport
         self._pending: list[bytes] = []
@@ -124,12 +146,27 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
             # (manager.RoomManager): a close frame would only queue behind what it is not reading.
             engineio_socket.chat_transport = request.transport
             engineio_socket.chat_websocket = self
-        await self.handler(self)
-        if engineio_socket is not None and not engineio_socket.upgraded:
+        self._sock.session = partial(self._run, engineio_socket, contextvars.copy_context())
+        return self._sock  # the session runs from aiohttp's finish_response (SessionResponse)
+
+    async def _run(self, engineio_socket: ChatSocket | None, context: contextvars.Context) -> None:
+        """The Engine.IO session over this websocket, once the request handler has returned."""
+        for var, value in context.items():  # the handshake's request id on the session's log lines, as before
+            var.set(value)
+        del context
+        try:
+            await self.handler(self)
+        except Exception:  # the middleware no longer sees what escapes the session
+            log.exception("a websocket session failed")
+        if engineio_socket is None:
+            return
+        if not engineio_socket.upgraded:
             # A failed upgrade: engine.io can leave `upgrading` set, which would answer every
             # later poll with a NOOP at once. The session goes on over polling, as in Node.
             engineio_socket.upgrading = False
-        return self._sock
+        sockets = self.server.sockets
+        if engineio_socket.closed and sockets.get(engineio_socket.sid) is engineio_socket:
+            del sockets[engineio_socket.sid]  # as engine.io does once its request handler is back
 
     async def wait(self):
         data = await super().wait()  # OSError once the websocket is closed
@@ -189,6 +226,9 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
             self._transport.abort()
 
 
+_closing: set[asyncio.Task] = set()  # sessions being closed for a missed pong (tasks are held weakly)
+
+
 class ChatSocket(AsyncSocket):
     """An Engine.IO session (python-engineio's socket) whose websocket path is the one above.
     Sessions become ChatSockets when they connect (transport.ChatEngineServer), so the
@@ -210,9 +250,6 @@ class ChatSocket(AsyncSocket):
             return await super().send(pkt)  # polling, or an upgrade under way: engine.io's queue
         if self.closed:
             raise eio_exceptions.SocketIsClosedError()
-        if self.last_ping and time.time() - self.last_ping > self.server.ping_timeout \
-                and not await self.check_ping_timeout():
-            return
         if self.take_now(frame(pkt.encode())):
             return
         self.queue.put_nowait(pkt)  # unbounded: manager.RoomManager bounds the backlog
@@ -237,11 +274,15 @@ class ChatSocket(AsyncSocket):
             self._writer = None
 
     def schedule_ping(self):
+        """At the connect, and on each PONG: the next ping in ping_interval seconds."""
         if self.last_ping:  # only after the last ping was answered
             self.last_ping = None
+            if self._ping_timer is not None:  # the answered ping's deadline
+                self._ping_timer.cancel()
             self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
 
     def _ping(self) -> None:
+        """Send a PING; the same timer then waits ping_timeout seconds for its PONG."""
         self._ping_timer = None
         if self.closing or self.closed:
             return
@@ -249,12 +290,47 @@ class ChatSocket(AsyncSocket):
         ping = eio_packet.Packet(eio_packet.PING)
         if not self.take_now(frame(ping.encode())):
             self.server.start_background_task(self.send, ping)
+        if not (self.closing or self.closed):
+            self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_timeout, self._pong_missed)
+
+    def _pong_missed(self) -> None:
+        """No PONG within ping_timeout of the PING: the client is gone (Node's rule). This is the
+        only dead-peer check of a websocket (its read loop waits without a timeout, so an idle
+        connection holds one timer, not two): its TCP connection is dropped, which ends the read
+        loop; a polling session is closed (its waiting poll ends), as engine.io's own check did."""
+        self._ping_timer = None
+        if self.closing or self.closed:
+            return
+        log.info("closing an Engine.IO session whose client did not answer a ping within %gs",
+                 self.server.ping_timeout)
+        transport = getattr(self, "chat_transport", None)
+        dropped = self.upgraded and transport is not None
+        if dropped and not transport.is_closing():
+            transport.abort()
+        task = asyncio.get_running_loop().create_task(
+            self.close(wait=False, abort=dropped, reason=self.server.reason.PING_TIMEOUT))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    async def check_ping_timeout(self):
+        """engine.io asks this before each send and from its service task, comparing clocks; here
+        the ping timer decides (_pong_missed), so only a closed session is refused."""
+        if self.closed:
+            raise eio_exceptions.SocketIsClosedError()
+        return True
 
     async def close(self, wait=True, abort=False, reason=None):
         if self._ping_timer is not None:
             self._ping_timer.cancel()
             self._ping_timer = None
+        was_open = not (self.closing or self.closed)
         await super().close(wait=wait, abort=abort, reason=reason)
+        transport = getattr(self, "chat_transport", None)
+        if was_open and not abort and self.upgraded and transport is not None and not transport.is_closing():
+            # Closed by the server with a CLOSE packet (engine.io's disconnect): the read loop goes
+            # on until the client closes the websocket. One that does not within ping_timeout loses
+            # its connection, as a client that stopped answering pings does.
+            self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_timeout, transport.abort)
 
     async def _websocket_handler(self, ws):
         if self.connected:  # an upgrade from polling
@@ -264,12 +340,10 @@ class ChatSocket(AsyncSocket):
             self.connected = True
         self.upgraded = True
         self._start_writer()  # what was queued before the upgrade goes first
-        limit = self.server.ping_interval + self.server.ping_timeout
         while True:
-            try:
-                async with asyncio.timeout(limit):
-                    data = await ws.wait()
-            except (OSError, TimeoutError):
+            try:  # no timeout: a client that stops answering pings loses its connection (_pong_missed)
+                data = await ws.wait()
+            except OSError:
                 break
             if data is None:  # closed by the client
                 break
@@ -283,6 +357,8 @@ class ChatSocket(AsyncSocket):
                 break
             except Exception:
                 log.exception("handling an Engine.IO packet failed")
+            if self.closed:  # a CLOSE packet from the client, or its handling closed the session
+                break
         if self._writer is not None:
             self._writer.cancel()
         await ws.close()
