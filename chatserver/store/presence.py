@@ -48,39 +48,47 @@ async def of_people_near(conn: asyncpg.Connection, user_id: UUID, limit: int) ->
     Those people are the user, the other person of each of the user's direct conversations, and those who
     share a channel with the user, preferred in that order, then present (not OFFLINE), then most recently
     active; only people who share a workspace with the user count (those `presence:get` answers for and
-    whose changes reach the user). The workspace-mates are read once, from the (workspace_id, user_id)
-    index: to keep the others to them, and counted, to tell whether anyone was left out."""
+    whose changes reach the user). The cost follows what the user belongs to, not the workspaces' size:
+    each candidate is looked up by key (workspace membership, presence, account), and whether anyone was
+    left out is asked of the workspaces' members only until the first one who was."""
     rows = await conn.fetch(
-        """WITH mates AS (
-               SELECT DISTINCT other.user_id
-                 FROM workspace_members other
-                WHERE other.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1)
+        """WITH mine AS (
+               SELECT workspace_id FROM workspace_members WHERE user_id = $1
            ), near AS (
                SELECT $1::uuid AS user_id, 0 AS rank
                UNION ALL SELECT user_b_id, 1 FROM direct_conversations WHERE user_a_id = $1
                UNION ALL SELECT user_a_id, 1 FROM direct_conversations WHERE user_b_id = $1
                UNION ALL SELECT other.user_id, 2
-                           FROM channel_members mine
-                           JOIN channel_members other ON other.channel_id = mine.channel_id
-                          WHERE mine.user_id = $1
+                           FROM channel_members m
+                           JOIN channel_members other ON other.channel_id = m.channel_id
+                          WHERE m.user_id = $1
            ), qualified AS (
                SELECT near.user_id, min(near.rank) AS rank
-                 FROM near JOIN mates ON mates.user_id = near.user_id
+                 FROM near
+                WHERE EXISTS (SELECT 1 FROM workspace_members w
+                               WHERE w.user_id = near.user_id AND w.workspace_id IN (SELECT workspace_id FROM mine))
                 GROUP BY near.user_id
            ), kept AS (
                SELECT q.user_id, q.rank, p.status, p.status_text, p.last_active_at
-                 FROM qualified q LEFT JOIN user_presence p ON p.user_id = q.user_id
+                 FROM qualified q
+                 LEFT JOIN LATERAL (SELECT status, status_text, last_active_at FROM user_presence
+                                     WHERE user_id = q.user_id) p ON true
                 ORDER BY q.rank, coalesce(p.status, 'OFFLINE') = 'OFFLINE', p.last_active_at DESC NULLS LAST, q.user_id
                 LIMIT $2
            )
-           SELECT u.id AS user_id, coalesce(k.status, 'OFFLINE') AS status, k.status_text,
+           SELECT k.user_id, coalesce(k.status, 'OFFLINE') AS status, k.status_text,
                   coalesce(k.last_active_at, u.last_login_at, u.created_at) AS last_active_at,
-                  (SELECT count(*) FROM qualified) AS qualified, (SELECT count(*) FROM mates) AS mates
-             FROM kept k JOIN users u ON u.id = k.user_id
+                  (SELECT count(*) FROM qualified) AS qualified,
+                  EXISTS (SELECT 1 FROM mine CROSS JOIN LATERAL (
+                              SELECT 1 FROM workspace_members o  -- each workspace's members, by its index
+                               WHERE o.workspace_id = mine.workspace_id
+                                 AND o.user_id NOT IN (SELECT user_id FROM qualified)  -- (a hashed set)
+                               LIMIT 1) AS anyone) AS left_out
+             FROM kept k
+             CROSS JOIN LATERAL (SELECT last_login_at, created_at FROM users WHERE id = k.user_id) u
             ORDER BY k.rank, coalesce(k.status, 'OFFLINE') = 'OFFLINE', k.last_active_at DESC NULLS LAST, k.user_id""",
         user_id, limit,
     )
-    # No row: the user is in no workspace (else the user is a row), so nobody was left out. Those kept are
-    # workspace-mates, so the same count means the same people.
-    complete = not rows or rows[0]["qualified"] == rows[0]["mates"] <= limit
+    # No row: the user is in no workspace (else the user is a row), so nobody was left out.
+    complete = not rows or (not rows[0]["left_out"] and rows[0]["qualified"] <= limit)
     return rows, complete
