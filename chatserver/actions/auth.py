@@ -20,6 +20,7 @@ from chatserver.schemas.accounts import (
     RegisterIn,
     TokensOut,
 )
+from chatserver.schemas.conversations import ReadyUser
 from chatserver.schemas.events import SESSION_REVOKED, SessionRevokedEvent
 from chatserver.security.tokens import new_token, token_hash
 from chatserver.store import memberships, password_resets, sessions, users
@@ -113,14 +114,15 @@ async def authenticate(svc: Services, access_token: str | None) -> Principal:
         return _principal(await sessions.by_access_token(conn, token_hash(access_token)))
 
 
-async def authenticate_socket(svc: Services, access_token: str | None) -> tuple[Principal, Memberships]:
-    """For a new socket: the caller, and everything they take part in (the rooms it joins), in one
-    statement."""
+async def authenticate_socket(svc: Services, access_token: str | None) -> tuple[Principal, ReadyUser, Memberships]:
+    """For a new socket: the caller, who they are as `ready` shows it, and everything they take part in
+    (the rooms it joins), in one statement."""
     if not access_token or len(access_token) > 256:
         raise unauthorized()
     async with svc.db.connection() as conn:
         session = await sessions.by_access_token(conn, token_hash(access_token), with_memberships=True)
-    return _principal(session), memberships.from_row(session)
+    principal = _principal(session)
+    return principal, ReadyUser.from_row(session, id=principal.user_id), memberships.from_row(session)
 
 
 def _principal(session: asyncpg.Record | None) -> Principal:

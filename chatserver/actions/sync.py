@@ -23,24 +23,23 @@ from chatserver.schemas.conversations import (
 from chatserver.schemas.events import MESSAGE_DELETED, MESSAGE_UPDATED, NEW_MESSAGE
 from chatserver.schemas.messages import MessageOut
 from chatserver.schemas.workspaces import ChannelState
-from chatserver.store import channels, conversations, messages, users
+from chatserver.store import channels, conversations, messages
 
 SYNC_PAGE = 100
 MISSED_PAGE = 500  # a receiver that missed more than this in one gap leaves the rest to its clients' sync
 
 
-async def ready(svc: Services, principal: Principal, *, with_presence: bool = True) -> Ready:
+async def ready(svc: Services, principal: Principal, me: ReadyUser, *, with_presence: bool = True) -> Ready:
     """What a new socket starts from. Its presence is that of the people nearest the user (self, direct
     conversation partners, channel-mates; at most READY_PRESENCE_LIMIT), `presenceComplete` telling whether
     that is everyone sharing a workspace with the user; `with_presence=False` (the client's
     `auth.presence: "none"`) leaves presence out, for `presence:get` to ask on demand."""
     async with svc.db.connection() as conn:
-        user = await users.by_id(conn, principal.user_id)
         channel_rows = await channels.states_for_user(conn, principal.user_id)
         conversation_rows = await conversations.for_user(conn, principal.user_id)
         around, complete = await presence.of_people_near(svc, conn, principal.user_id) if with_presence else ([], False)
     return Ready(
-        user=ReadyUser.from_row(user),
+        user=me,
         channels=[ChannelState.from_row(row) for row in channel_rows],
         conversations=[conversation_view(row, principal.user_id) for row in conversation_rows],
         presence=around,

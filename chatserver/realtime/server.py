@@ -28,6 +28,7 @@ from chatserver.realtime.ordering import StreamOrder
 from chatserver.realtime.transport import ChatEngineServer, abort_transport, close_connection
 from chatserver.realtime.wire_json import ChatPacket, MalformedPacket
 from chatserver.schemas.base import parse
+from chatserver.schemas.conversations import ReadyUser
 from chatserver.schemas.events import ERROR, READY, ErrorEvent
 from chatserver.settings import Settings
 
@@ -260,7 +261,7 @@ class Realtime:
                 "server is shutting down", {"code": "unavailable", "message": "server is shutting down"})
         with_presence = _ready_presence(auth_payload)
         try:
-            principal, mine = await auth.authenticate_socket(self.svc, _token_from(auth_payload, environ))
+            principal, me, mine = await auth.authenticate_socket(self.svc, _token_from(auth_payload, environ))
         except ApiError as error:  # a bad token is `unauthorized`; PostgreSQL away is `unavailable`
             metrics.SOCKET_CONNECTS.labels("refused").inc()
             code = "unavailable" if error.code == "unavailable" else "unauthorized"
@@ -275,13 +276,14 @@ class Realtime:
         metrics.SOCKETS.inc()
         # `ready` must follow the CONNECT packet, which python-socketio sends only
         # after this handler returns; a task started now runs after that.
-        asyncio.get_running_loop().create_task(self._welcome(sid, principal, mine.workspaces, with_presence))
+        asyncio.get_running_loop().create_task(self._welcome(sid, principal, me, mine.workspaces, with_presence))
 
-    async def _welcome(self, sid: str, principal: Principal, workspace_ids: list[UUID], with_presence: bool) -> None:
+    async def _welcome(self, sid: str, principal: Principal, me: ReadyUser, workspace_ids: list[UUID],
+                       with_presence: bool) -> None:
         try:
             await presence.connected(self.svc, principal.user_id, sid, workspace_ids)
             await self.order.settled()  # what `ready` does not show, this process delivers
-            snapshot = await sync.ready(self.svc, principal, with_presence=with_presence)
+            snapshot = await sync.ready(self.svc, principal, me, with_presence=with_presence)
             await self.sio.emit(READY.name, READY.data(snapshot), to=sid)
         except (ApiError, RedisError, OSError) as exc:
             # PostgreSQL or Redis went away since the connect: a client without `ready` would wait for

@@ -26,13 +26,14 @@ async def create(conn: asyncpg.Connection, *, user_id: UUID, access_hash: bytes,
 
 async def by_access_token(conn: asyncpg.Connection, access_hash: bytes, *,
                           with_memberships: bool = False) -> asyncpg.Record | None:
-    """The live session holding this access token, with its user's standing (and, for a new socket, what
-    they take part in: memberships.from_row reads it); None when the token is unknown, expired or
-    revoked. Activity is recorded at most once a minute, in the same statement."""
-    also = f", {memberships.columns('live.user_id')}" if with_memberships else ""
+    """The live session holding this access token, with its user's standing (and, for a new socket, who
+    they are as `ready` shows it and what they take part in: memberships.from_row reads it); None when the
+    token is unknown, expired or revoked. Activity is recorded at most once a minute, in the same statement."""
+    also = f", username, display_name, avatar_url, {memberships.columns('live.user_id')}" if with_memberships else ""
     return await conn.fetchrow(
         f"""WITH live AS (
-               SELECT s.id, s.user_id, s.last_active_at, u.role, u.is_active, u.is_banned
+               SELECT s.id, s.user_id, s.last_active_at, u.role, u.is_active, u.is_banned,
+                      u.username, u.display_name, u.avatar_url
                FROM sessions s JOIN users u ON u.id = s.user_id
                WHERE s.access_token_hash = $1 AND s.revoked_at IS NULL
                  AND s.access_expires_at > now() AND s.expires_at > now()),
