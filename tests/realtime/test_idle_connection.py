@@ -17,6 +17,7 @@ import pytest
 
 from chatserver import logs
 from chatserver.app import REALTIME
+from tests.support.server import until
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 
@@ -50,15 +51,6 @@ async def _closed_within(ws: aiohttp.ClientWebSocketResponse, seconds: float) ->
     return texts
 
 
-async def _until(condition, timeout: float = 3.0) -> None:
-    """Wait until the server's state satisfies `condition` (polled: the server has no event for it)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
-
-
 def _only_session(server):
     [socket] = server.app[REALTIME].sio.eio.sockets.values()
     return socket
@@ -81,7 +73,7 @@ async def test_a_client_that_stops_answering_pings_is_cut_within_interval_plus_t
     waited = time.monotonic() - answered
     assert texts.count("2") == 1  # one more ping, unanswered, then the connection is dropped
     assert 0.3 + 0.4 - 0.05 <= waited <= 0.3 + 0.4 + 0.5, waited
-    await _until(lambda: not realtime.sio.eio.sockets and not realtime.principals)
+    await until(lambda: not realtime.sio.eio.sockets and not realtime.principals)
 
 
 @pytest.mark.settings(PING_INTERVAL="0.3", PING_TIMEOUT="0.4")
@@ -116,7 +108,7 @@ async def test_a_client_that_ignores_the_servers_close_packet_loses_its_connecti
     texts = await _closed_within(ws, 3)  # the client reads on and never closes
     assert texts[-1:] == ["1"]
     assert time.monotonic() - closed_at <= 0.4 + 0.5
-    await _until(lambda: not realtime.principals)
+    await until(lambda: not realtime.principals)
 
 
 async def test_a_close_packet_from_the_client_ends_its_websocket(server):
@@ -124,7 +116,7 @@ async def test_a_close_packet_from_the_client_ends_its_websocket(server):
     ws = await _connected_ws(server, account.access_token)
     await ws.send_str("1")
     await _closed_within(ws, 3)
-    await _until(lambda: not server.app[REALTIME].sio.eio.sockets)
+    await until(lambda: not server.app[REALTIME].sio.eio.sockets)
 
 
 # what a connection keeps
@@ -153,7 +145,7 @@ async def test_a_bearer_header_still_serves_a_second_connect_on_the_same_connect
     await _until_ready(ws)
     assert sio.environ[_only_session(server).sid] == {"HTTP_AUTHORIZATION": f"Bearer {account.access_token}"}
     await ws.send_str("41")  # leave the namespace, keep the connection
-    await _until(lambda: not server.app[REALTIME].principals)
+    await until(lambda: not server.app[REALTIME].principals)
     await ws.send_str("40")
     await _until_ready(ws)
     assert len(server.app[REALTIME].principals) == 1
@@ -177,7 +169,7 @@ async def test_a_sockets_rooms_are_listed_once_and_released_on_disconnect(server
     assert "extra" not in manager.rooms["/"]
     await realtime.sio.enter_room(sid, "extra")
     await ws.close()
-    await _until(lambda: ("/", sid) not in manager._joined)
+    await until(lambda: ("/", sid) not in manager._joined)
     assert all(sid not in members for members in manager.rooms.get("/", {}).values())
 
 

@@ -27,6 +27,7 @@ import pytest
 from chatserver.app import REALTIME
 from chatserver.settings import Settings, SettingsError
 from tests.support.chat import connect, nonce, send, workspace_with_channel
+from tests.support.server import until
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"
@@ -63,19 +64,10 @@ async def _close_code(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0)
                 return ws.close_code
 
 
-async def _until(condition, timeout: float = 3.0) -> None:
-    """Wait until the server's state satisfies `condition` (polled: the server has no event for it)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
-
-
 async def _sessions_gone(server, timeout: float = 3.0) -> None:
     """Every Engine.IO session of the server has ended (none left to the ping timeout)."""
     sio = server.app[REALTIME].sio
-    await _until(lambda: all(s.closed for s in sio.eio.sockets.values()), timeout)
+    await until(lambda: all(s.closed for s in sio.eio.sockets.values()), timeout)
 
 
 async def _still_serves(server) -> None:
@@ -474,7 +466,7 @@ async def test_acks_to_a_client_that_never_reads_are_bounded_and_it_is_cut_off(s
                 break
     except ConnectionError:
         pass  # the server already hung up
-    await _until(lambda: len(realtime.principals) == 1, timeout=10)
+    await until(lambda: len(realtime.principals) == 1, timeout=10)
     assert await _slow_clients_closed(server) == closed_before + 1
     deaf.writer.close()
     assert (await send(writer, room.channel_id, "the others go on"))["seq"] == 21

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +97,12 @@ async def start_server(settings: Settings) -> RunningServer:
 async def stop_server(server: RunningServer) -> None:
     await server.http.close()
     await server.runner.cleanup()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait until the server's state satisfies `condition` (polled: the server has no event for it)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.02)
