@@ -95,10 +95,10 @@ async def send(svc: Services, principal: Principal, ref: StreamRef, post: PostIn
                                          partial(_post_together, svc))
     if posted is None:
         posted = await _post_alone(svc, principal, ref, post)
-    message, is_new = posted
+    out, is_new = posted
     if is_new:
         await typing.stopped_by_sending(svc, ref.room, principal.user_id)
-    return message
+    return out
 
 
 Posted = tuple[MessageOut, bool]  # the message (as broadcast), and whether it is new (not the first of a retry)

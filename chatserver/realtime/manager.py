@@ -32,7 +32,7 @@ from engineio import packet as eio_packet
 from socketio import packet
 
 from chatserver import metrics
-from chatserver.realtime.transport import abort_transport
+from chatserver.realtime.websocket import abort_transport
 from chatserver.realtime.websocket import frame as ws_frame
 
 log = logging.getLogger(__name__)

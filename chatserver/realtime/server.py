@@ -25,7 +25,8 @@ from chatserver.realtime import wire_json
 from chatserver.realtime.events import EVENTS, EventContext, ack_requested
 from chatserver.realtime.manager import RoomManager
 from chatserver.realtime.ordering import StreamOrder
-from chatserver.realtime.transport import ChatEngineServer, abort_transport, close_connection
+from chatserver.realtime.transport import ChatEngineServer, close_connection
+from chatserver.realtime.websocket import abort_transport
 from chatserver.realtime.wire_json import ChatPacket, MalformedPacket
 from chatserver.schemas.base import parse
 from chatserver.schemas.conversations import ReadyUser

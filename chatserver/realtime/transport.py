@@ -269,10 +269,3 @@ async def close_connection(engineio_socket, code: int = WSCloseCode.PROTOCOL_ERR
         await websocket.close_with(code)
     else:
         await close_session(engineio_socket)
-
-
-def abort_transport(engineio_socket) -> None:
-    """Drop the socket's TCP connection now, if it is a websocket."""
-    transport = getattr(engineio_socket, "chat_transport", None)
-    if transport is not None and not transport.is_closing():
-        transport.abort()

@@ -229,6 +229,13 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
 _closing: set[asyncio.Task] = set()  # sessions being closed for a missed pong (tasks are held weakly)
 
 
+def abort_transport(engineio_socket) -> None:
+    """Drop the socket's TCP connection now, if it is a websocket."""
+    transport = getattr(engineio_socket, "chat_transport", None)
+    if transport is not None and not transport.is_closing():
+        transport.abort()
+
+
 class ChatSocket(AsyncSocket):
     """An Engine.IO session (python-engineio's socket) whose websocket path is the one above.
     Sessions become ChatSockets when they connect (transport.ChatEngineServer), so the
@@ -303,10 +310,9 @@ class ChatSocket(AsyncSocket):
             return
         log.info("closing an Engine.IO session whose client did not answer a ping within %gs",
                  self.server.ping_timeout)
-        transport = getattr(self, "chat_transport", None)
-        dropped = self.upgraded and transport is not None
-        if dropped and not transport.is_closing():
-            transport.abort()
+        dropped = self.upgraded and getattr(self, "chat_transport", None) is not None
+        if dropped:
+            abort_transport(self)
         task = asyncio.get_running_loop().create_task(
             self.close(wait=False, abort=dropped, reason=self.server.reason.PING_TIMEOUT))
         _closing.add(task)
@@ -330,7 +336,7 @@ class ChatSocket(AsyncSocket):
             # Closed by the server with a CLOSE packet (engine.io's disconnect): the read loop goes
             # on until the client closes the websocket. One that does not within ping_timeout loses
             # its connection, as a client that stopped answering pings does.
-            self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_timeout, transport.abort)
+            self._ping_timer = asyncio.get_running_loop().call_later(self.server.ping_timeout, abort_transport, self)
 
     async def _websocket_handler(self, ws):
         if self.connected:  # an upgrade from polling
