@@ -55,7 +55,8 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await _answer(request, handler)
         status = response.status
-        response.headers["X-Request-Id"] = rid
+        if not response.prepared:  # a websocket's 101 went out in its handler: naming it now would only be kept
+            response.headers["X-Request-Id"] = rid
         return response
     finally:
         principal = request.get(PRINCIPAL)

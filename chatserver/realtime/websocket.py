@@ -42,6 +42,7 @@ from functools import partial
 
 from aiohttp import WSCloseCode
 from aiohttp.web import WebSocketResponse
+from aiohttp.web_protocol import RequestHandler
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
@@ -118,9 +119,20 @@ class SessionResponse(WebSocketResponse):
 
     async def write_eof(self) -> None:
         if self.session is not None:
+            _forget_http_parsing(self._req.protocol)
+            self.headers.clear()  # sent with the 101; nothing reads them again
             running, self.session = self.session(), None  # (nothing holds the partial meanwhile)
             await running
         await super().write_eof()
+
+
+def _forget_http_parsing(protocol: RequestHandler) -> None:
+    """Once upgraded, aiohttp's connection reads only websocket frames (its `data_received` feeds
+    the frame reader and nothing else), yet keeps its HTTP request parser and an empty request
+    queue (a deque of 64 slots) for the connection's lifetime: about 1.5 KiB a websocket. Every
+    later use of either is guarded: the parser by `is not None`, the queue by being empty."""
+    protocol._parser = None
+    protocol._messages = ()
 
 
 class ChatWebSocket(engineio_aiohttp.WebSocket):

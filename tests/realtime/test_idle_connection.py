@@ -2,13 +2,16 @@
 
 A websocket waits for frames without a timeout; the ping timer finds a client that is gone (no
 PONG within PING_TIMEOUT of a PING, Node's rule). The handshake's environ is emptied once the
-CONNECT succeeded, and the rooms of a socket are kept in a list.
+CONNECT succeeded, the rooms of a socket are kept in a list, and aiohttp's HTTP parsing state goes
+once the connection is upgraded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import os
 import time
 
 import aiohttp
@@ -171,6 +174,33 @@ async def test_a_sockets_rooms_are_listed_once_and_released_on_disconnect(server
     await ws.close()
     await until(lambda: ("/", sid) not in manager._joined)
     assert all(sid not in members for members in manager.rooms.get("/", {}).values())
+
+
+def _client_text_frame(text: str) -> bytes:
+    payload, mask = text.encode(), os.urandom(4)
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_an_upgraded_connection_keeps_no_http_parser_and_reads_frames_sent_with_the_upgrade(server):
+    """Once upgraded, aiohttp's HTTP parser and request queue are let go (websocket._forget_http_parsing);
+    a client that sends its CONNECT in the same write as the upgrade request is still read."""
+    account = await server.account()
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET {WS_PATH} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+                 + _client_text_frame("40" + orjson.dumps({"token": account.access_token}).decode()))
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101")
+    seen = b""
+    async with asyncio.timeout(5):
+        while b'42["ready"' not in seen:
+            seen += await reader.read(65536)
+    protocol = _only_session(server).chat_websocket._request.protocol
+    assert protocol._parser is None and not protocol._messages
+    writer.close()
 
 
 class _RequestIds(logging.Handler):
