@@ -172,6 +172,9 @@ class ChatWebSocket(engineio_aiohttp.WebSocket):
             log.exception("a websocket session failed")
         if engineio_socket is None:
             return
+        # The websocket is over: the session lets go of it (a session that upgraded from polling and
+        # failed goes on without it), so that neither keeps the other alive in a reference cycle.
+        engineio_socket.chat_websocket = engineio_socket.chat_transport = None
         if not engineio_socket.upgraded:
             # A failed upgrade: engine.io can leave `upgrading` set, which would answer every
             # later poll with a NOOP at once. The session goes on over polling, as in Node.

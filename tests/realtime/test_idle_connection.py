@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import logging
 import os
 import time
+import weakref
 
 import aiohttp
 import orjson
@@ -201,6 +203,26 @@ async def test_an_upgraded_connection_keeps_no_http_parser_and_reads_frames_sent
     protocol = _only_session(server).chat_websocket._request.protocol
     assert protocol._parser is None and not protocol._messages
     writer.close()
+
+
+async def test_a_closed_websocket_is_freed_at_once_not_by_the_garbage_collector(server):
+    """Nothing keeps a connection's websocket in a reference cycle: when it closes, its objects go by
+    reference counting, not at the collector's next full pass (which, with many sockets held, comes
+    late and stalls every socket while it walks them). The collector is paused meanwhile, so that it
+    cannot free a cycle before it is looked for."""
+    account = await server.account()
+    ws = await _connected_ws(server, account.access_token)
+    websocket = _only_session(server).chat_websocket
+    gone = [weakref.ref(websocket), weakref.ref(websocket._sock), weakref.ref(websocket._request)]
+    del websocket
+    gc.collect()
+    gc.disable()
+    try:
+        await ws.close()
+        await until(lambda: not server.app[REALTIME].principals)
+        await until(lambda: all(ref() is None for ref in gone))
+    finally:
+        gc.enable()
 
 
 class _RequestIds(logging.Handler):
