@@ -37,6 +37,11 @@ LOAD_TEST_LIMITS = {
 # The platform roles of users.role (the seeds' admin and recruiter; everyone starts as user).
 PLATFORM_ROLES = ("user", "recruiter", "admin")
 
+# Connections the kernel holds for the server to accept. aiohttp's 128 overflowed at 500 connects/s
+# while the event loop was busy for a quarter second: the kernel then drops the SYN and the client
+# sends it again only after 1 s (then 3, then 7). Node's is 511; the kernel caps it at somaxconn.
+LISTEN_BACKLOG = 1024
+
 
 def _install_uvloop() -> None:
     try:
@@ -86,17 +91,20 @@ async def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10)
+    collector: asyncio.Task | None = None
     try:
         await runner.setup()
         for sock in sockets:
-            await web.SockSite(runner, sock).start()
+            await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
         log.info("serving", extra={"host": settings.host, "port": sockets[0].getsockname()[1],
                                    "database": "external" if settings.database_url else "embedded",
                                    "fanout": "redis" if settings.redis_url else "in-process"})
-        gc_pauses.settle_after_startup()
+        collector = asyncio.create_task(gc_pauses.keep_pauses_short(), name="gc-pauses")
         await stop.wait()
         log.info("shutting down")
     finally:
+        if collector is not None:
+            collector.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C interrupts the shutdown
             loop.remove_signal_handler(signum)
         await runner.cleanup()
