@@ -44,7 +44,7 @@ class _Members(dict):
     """A room's sockets, sid -> eio_sid. python-socketio keeps a bidict for each room, whose writes cost
     several times a dict's and which holds two dicts; only the namespace's own room (None) is ever
     asked the other way (eio_sid -> sid), so only that one stays a bidict. Every socket has a room of
-    its own (its sid), so this is one of these per connection, and about half a KiB less."""
+    its own (its sid), so this is one of these per connection, about a quarter KiB less."""
 
     __slots__ = ()
 

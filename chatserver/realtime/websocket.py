@@ -129,8 +129,9 @@ class SessionResponse(WebSocketResponse):
 def _forget_http_parsing(protocol: RequestHandler) -> None:
     """Once upgraded, aiohttp's connection reads only websocket frames (its `data_received` feeds
     the frame reader and nothing else), yet keeps its HTTP request parser and an empty request
-    queue (a deque of 64 slots) for the connection's lifetime: about 1.5 KiB a websocket. Every
-    later use of either is guarded: the parser by `is not None`, the queue by being empty."""
+    queue (a deque of 64 slots) for the connection's lifetime: with the 101's headers, 3 KiB of the
+    18.6 an idle websocket held. Every later use of either is guarded: the parser by `is not None`,
+    the queue by being empty."""
     protocol._parser = None
     protocol._messages = ()
 
