@@ -87,14 +87,8 @@ async def of_people(svc: Services, principal: Principal, body: PresenceGetIn) ->
     """`presence:get`: the presence of the people named who share a workspace with the caller (the
     others are left out, as their changes are never sent to the caller either)."""
     async with svc.db.connection() as conn:
-        return PresenceList(presence=await of_people_around(svc, conn, principal.user_id, only=body.user_ids))
-
-
-async def of_people_around(svc: Services, conn: asyncpg.Connection, user_id: UUID,
-                           only: Sequence[UUID] | None = None) -> list[Presence]:
-    """Presence of everyone sharing a workspace with the user (or of those named in `only`): live where
-    connected, last known otherwise."""
-    return await _views(svc, await presence_store.of_people_around(conn, user_id, only))
+        stored = await presence_store.of_people_named(conn, principal.user_id, body.user_ids)
+    return PresenceList(presence=await _views(svc, stored))
 
 
 async def of_people_near(svc: Services, conn: asyncpg.Connection, user_id: UUID) -> tuple[list[Presence], bool]:

@@ -158,8 +158,7 @@ async def dm_open(ctx: EventContext, body: OpenConversationIn) -> ConversationOu
 
 @event("dm:send", DmSendIn, "Post a direct message (idempotent by nonce).")
 async def dm_send(ctx: EventContext, body: DmSendIn) -> MessageOut:
-    return await messages.send(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id),
-                                  body.as_post())
+    return await messages.send(ctx.svc, ctx.principal, StreamRef.conversation(body.conversation_id), body.as_post())
 
 
 @event("dm:history", DmHistoryIn, "Read a page of a direct conversation.")

@@ -258,6 +258,7 @@ class ChatSocket(AsyncSocket):
     attributes below are class-level defaults rather than set in __init__."""
 
     chat_websocket: ChatWebSocket | None = None
+    chat_transport: asyncio.Transport | None = None
     _writer: asyncio.Task | None = None
     _ping_timer: asyncio.TimerHandle | None = None
 
@@ -326,7 +327,7 @@ class ChatSocket(AsyncSocket):
             return
         log.info("closing an Engine.IO session whose client did not answer a ping within %gs",
                  self.server.ping_timeout)
-        dropped = self.upgraded and getattr(self, "chat_transport", None) is not None
+        dropped = self.upgraded and self.chat_transport is not None
         if dropped:
             abort_transport(self)
         task = asyncio.get_running_loop().create_task(
@@ -347,7 +348,7 @@ class ChatSocket(AsyncSocket):
             self._ping_timer = None
         was_open = not (self.closing or self.closed)
         await super().close(wait=wait, abort=abort, reason=reason)
-        transport = getattr(self, "chat_transport", None)
+        transport = self.chat_transport
         if was_open and not abort and self.upgraded and transport is not None and not transport.is_closing():
             # Closed by the server with a CLOSE packet (engine.io's disconnect): the read loop goes
             # on until the client closes the websocket. One that does not within ping_timeout loses

@@ -7,8 +7,6 @@ from uuid import UUID
 
 import asyncpg
 
-from chatserver.store.params import Params, where
-
 
 async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text: str | None) -> asyncpg.Record | None:
     """None for an erased account: its sockets' last OFFLINE comes after the erasure, and stores nothing."""
@@ -23,21 +21,17 @@ async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text
     )
 
 
-async def of_people_around(conn: asyncpg.Connection, user_id: UUID,
-                           only: Sequence[UUID] | None = None) -> list[asyncpg.Record]:
-    """The last known presence of everyone who shares a workspace with the user (the user included),
-    or of those of them named in `only`."""
-    p = Params(user_id)
-    conditions = where("""u.id IN (SELECT other.user_id FROM workspace_members mine
-                                   JOIN workspace_members other ON other.workspace_id = mine.workspace_id
-                                   WHERE mine.user_id = $1)""",
-                       p.when(None if only is None else list(only), "u.id = ANY({}::uuid[])"))
+async def of_people_named(conn: asyncpg.Connection, user_id: UUID, user_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """The last known presence of those named who share a workspace with the user (the user included)."""
     return await conn.fetch(
-        f"""SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
-                   coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
-            FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
-            WHERE {conditions}""",
-        *p.values,
+        """SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
+                  coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
+           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
+           WHERE u.id = ANY($2::uuid[])
+             AND u.id IN (SELECT other.user_id FROM workspace_members mine
+                          JOIN workspace_members other ON other.workspace_id = mine.workspace_id
+                          WHERE mine.user_id = $1)""",
+        user_id, list(user_ids),
     )
 
 
