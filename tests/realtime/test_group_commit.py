@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from uuid import UUID
 
 import pytest
 
 from tests.support.chat import connect, nonce, send, workspace_with_channel
+from tests.support.roles import owner_sql
 
 PER_CLIENT = 4  # sends each of 16 clients makes at once: 64 messages, one page of history
 
@@ -25,12 +27,17 @@ async def _batches_of_more_than_one(server, write: str = "post_messages") -> flo
 
 async def test_concurrent_sends_go_in_batches_and_each_sender_gets_its_own_answer(server):
     owner, *members = [await server.account() for _ in range(9)]
-    outsider = await server.account()
-    room = await workspace_with_channel(server, owner, *members)
+    outsider, ghost = await server.account(), await server.account()
+    room = await workspace_with_channel(server, owner, *members, ghost)
     await server.request("POST", "/api/v1/workspaces/join", token=outsider.access_token,
                          json={"inviteCode": room.workspace["inviteCode"]})  # in the workspace, not the channel
     clients = [await connect(server, account) for account in members for _ in range(2)]
     stranger = await connect(server, outsider)
+    haunting = await connect(server, ghost)
+    # In the channel but no longer in the workspace: a row left behind, which the posting statement's own
+    # check of the senders refuses (the server's API removes both together).
+    await owner_sql(server, "DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+                    UUID(room.workspace["id"]), UUID(ghost.id))
     watcher = await connect(server, owner)
     retried = nonce()
 
@@ -40,12 +47,13 @@ async def test_concurrent_sends_go_in_batches_and_each_sender_gets_its_own_answe
 
     sends = [post(client, f"hello @{owner.username} {i}.{j}") for i, client in enumerate(clients) for j in range(PER_CLIENT)]
     sends += [post(clients[0], "the same nonce twice", retried), post(clients[0], "the same nonce twice", retried)]
-    sends += [post(stranger, "let me in")]
+    sends += [post(stranger, "let me in"), post(haunting, "boo")]
     acks = await asyncio.gather(*sends)
 
-    *posted, first_try, second_try, refused = acks
+    *posted, first_try, second_try, refused, left_behind = acks
     assert all(ack["ok"] for ack in posted + [first_try, second_try])
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+    assert left_behind["ok"] is False and left_behind["error"]["code"] == "not_found", left_behind
     assert first_try["data"]["message"]["id"] == second_try["data"]["message"]["id"]
     messages = [ack["data"]["message"] for ack in posted] + [first_try["data"]["message"]]
     seqs = sorted(message["seq"] for message in messages)
