@@ -80,7 +80,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services ready for actions; the broker and presence are started by whoever delivers to sockets."""
     urls, embedded = await database_urls(settings)
     db = await connect(urls.app, min_size=settings.db_pool_min, max_size=settings.db_pool_max,
-                       connect_timeout=settings.db_connect_timeout, command_timeout=settings.db_command_timeout)
+                       connect_timeout=settings.db_connect_timeout, command_timeout=settings.db_command_timeout,
+                       plan_cache_mode=settings.db_plan_cache_mode)
     shared = shared_state(settings)
     try:
         if settings.migrate_on_start:

@@ -147,6 +147,10 @@ class Settings:
     data_dir: Path = _env("CHAT_DATA_DIR", Path, "./var", "Embedded database and uploaded files.")
     db_pool_min: int = _env("DB_POOL_MIN", _int_in(1, 100), "2", "Smallest PostgreSQL pool size.")
     db_pool_max: int = _env("DB_POOL_MAX", _int_in(1, 500), "20", "Largest PostgreSQL pool size.")
+    db_plan_cache_mode: str = _env(
+        "DB_PLAN_CACHE_MODE", _choice("force_generic_plan", "auto", "force_custom_plan"), "force_generic_plan",
+        "PostgreSQL's plan_cache_mode on the server's connections. The default plans each statement once per "
+        "connection; auto lets PostgreSQL plan some statements again on every run (docs/operations.md).")
     db_connect_timeout: int = _env(
         "DB_CONNECT_TIMEOUT", _int_in(1, 600), "5",
         "Seconds to wait for a PostgreSQL connection (new, or free in the pool) before answering `unavailable`.")

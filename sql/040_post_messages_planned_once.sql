@@ -1,19 +1,19 @@
--- chat_post_messages (026) with every statement planned once per session, not on every post.
+-- chat_post_messages (026) with statements whose one plan is right for every post.
 --
--- PL/pgSQL caches a plan per statement, but keeps planning a statement anew while a plan for its
--- parameters looks much cheaper than the generic one. Two of 026's did: the senders' check, a join
--- that could read the workspace's whole membership, and the read markers, found by reading the batch
--- back from `messages` (m.seq > the stream's seq before it: tiny at run time, unknown to a cached
--- plan). Now the senders are looked up one by one, the loop that inserts the messages keeps each
--- sender's last one for the read markers, and what is left are key lookups whose generic plans
--- are the plans, so the functions use them (plan_cache_mode). On a channel of 100 members one
--- post took 520-730 µs of backend CPU before and about 360 µs after (docs/benchmarks.md).
+-- The server's connections plan each statement once (plan_cache_mode = force_generic_plan,
+-- DB_PLAN_CACHE_MODE), a plan that cannot know the values it will run with. Two of 026's statements
+-- needed to: the senders' check, a join that such a plan could make read the workspace's whole
+-- membership, and the read markers, found by reading the batch back from `messages` (m.seq > the
+-- stream's seq before it: a few rows at run time, a third of the stream to a plan made without the
+-- value). Left to choose, PostgreSQL planned both again on every post instead. Now the senders are
+-- looked up one by one and the loop that inserts the messages keeps each sender's last one for the
+-- read markers: every statement left is a lookup by key. On a channel of 100 members one post took
+-- 520-770 µs of backend CPU before and about 350 µs after (docs/benchmarks.md).
 -- Behaviour is unchanged: the same rows, in the same order, with the same checks.
 CREATE OR REPLACE FUNCTION chat_post_messages(
     p_channel_id uuid, p_conversation_id uuid, p_user_ids uuid[], p_contents text[], p_types text[],
     p_nonces text[], p_mention_index integer[], p_mention_name text[]
-) RETURNS TABLE (ordinal integer, is_new boolean, mentioned uuid[], message messages) LANGUAGE plpgsql
-SET plan_cache_mode = force_generic_plan AS $$
+) RETURNS TABLE (ordinal integer, is_new boolean, mentioned uuid[], message messages) LANGUAGE plpgsql AS $$
 DECLARE
     v_seq bigint;
     v_change bigint;
@@ -123,6 +123,3 @@ BEGIN
     END IF;
 END $$;
 
--- The statement that writes posts to several streams (039) calls the function above per stream.
-ALTER FUNCTION chat_post_messages_across(uuid[], uuid[], uuid[], text[], text[], text[], integer[], text[])
-    SET plan_cache_mode = force_generic_plan;

@@ -132,11 +132,15 @@ def open_transaction() -> Transaction | None:
 
 
 async def connect(url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 5,
-                  command_timeout: float = 10) -> Database:
+                  command_timeout: float = 10, plan_cache_mode: str = "force_generic_plan") -> Database:
+    """The pool. Every statement here is prepared once per connection (asyncpg's statement cache), and
+    with `force_generic_plan` PostgreSQL also plans it once: left to choose (`auto`), it plans again on
+    every run any statement whose plan for the given values looks much cheaper than the generic one,
+    which for the joins a connect runs cost more than running them (docs/operations.md)."""
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session,
         timeout=connect_timeout, command_timeout=command_timeout,
-        server_settings={"application_name": "chatserver"},
+        server_settings={"application_name": "chatserver", "plan_cache_mode": plan_cache_mode},
     )
     return Database(pool, acquire_timeout=connect_timeout)
 
