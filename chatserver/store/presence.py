@@ -22,15 +22,20 @@ async def save(conn: asyncpg.Connection, user_id: UUID, status: str, status_text
 
 
 async def of_people_named(conn: asyncpg.Connection, user_id: UUID, user_ids: Sequence[UUID]) -> list[asyncpg.Record]:
-    """The last known presence of those named who share a workspace with the user (the user included)."""
+    """The last known presence of those named who share a workspace with the user (the user included).
+    Each one named is looked up by key (LATERAL ... LIMIT 1 keeps the plan a loop over them): the
+    server's connections plan a statement once, without its values (docs/operations.md), and asked
+    as a set the check could read every member of the user's workspaces."""
     return await conn.fetch(
         """SELECT u.id AS user_id, coalesce(p.status, 'OFFLINE') AS status, p.status_text,
                   coalesce(p.last_active_at, u.last_login_at, u.created_at) AS last_active_at
-           FROM users u LEFT JOIN user_presence p ON p.user_id = u.id
-           WHERE u.id = ANY($2::uuid[])
-             AND u.id IN (SELECT other.user_id FROM workspace_members mine
-                          JOIN workspace_members other ON other.workspace_id = mine.workspace_id
-                          WHERE mine.user_id = $1)""",
+           FROM (SELECT DISTINCT unnest($2::uuid[])) AS named (id)
+           JOIN users u ON u.id = named.id
+           LEFT JOIN user_presence p ON p.user_id = named.id
+           CROSS JOIN LATERAL (SELECT 1 FROM workspace_members theirs
+                                 JOIN workspace_members mine
+                                   ON mine.workspace_id = theirs.workspace_id AND mine.user_id = $1
+                                WHERE theirs.user_id = named.id LIMIT 1) AS shares_a_workspace""",
         user_id, list(user_ids),
     )
 
